@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup train run test eval bench constraints clean
+
+help:
+	@echo "make run    set up, train if needed, start the bot (REST on :5005)"
+	@echo "make test   set up, train if needed, run every test"
+	@echo "make eval   score the bot on the question sets in tests/data"
+	@echo "make bench  measure speed, memory and understanding (docs/benchmarks.md)"
+
+$(STAMP): requirements.txt constraints.txt scripts/setup-venv.sh
+	@scripts/setup-venv.sh
+	@touch $@
+
+setup: $(STAMP)
+
+train: setup
+	@scripts/train-if-stale.sh
+
+run: train
+	@scripts/run.sh
+
+test: train
+	@scripts/test.sh
+
+eval: train
+	@$(PY) scripts/evaluate.py --show tests/data/dev_real_questions.jsonl \
+	  tests/data/holdout_questions.jsonl tests/data/safety_questions.jsonl
+
+# Re-resolve the pinned dependency set after changing requirements.txt.
+constraints: setup
+	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt
+	@echo "constraints.txt updated"
+
+clean:
+	rm -rf models var tests/artifacts .pytest_cache

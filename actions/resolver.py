@@ -1,0 +1,192 @@
+"""Decide what a message asks: which topic, which aspect, or that it must be
+declined, clarified or escalated. Pure (no Rasa), so it is table-tested.
+
+NLU gives a question *type* (intent: ask_duration, ask_cause, ...) and the
+*subject* as entities (side_effect, skin_condition, care_item, from the facts
+file's lexicon). The topic comes from the subject when there is one, from the
+question type otherwise, and from the conversation's focus for follow-ups
+("what should I do about it?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from actions.facts_schema import ASPECTS, OFF_TOPIC, TOPIC_IDS
+from actions.facts_store import FactsStore
+
+GENERAL = "general"  # the topic's overview rather than one aspect
+
+# intent -> (topic when the message names no subject, aspect asked)
+QUESTION_INTENTS: Dict[str, Tuple[Optional[str], str]] = {
+    "ask_what_is": ("what_is_microneedling", GENERAL),
+    "ask_benefits": ("benefits", GENERAL),
+    "ask_safety": ("safety_overall", GENERAL),
+    "ask_go_wrong": ("can_it_go_wrong", GENERAL),
+    "ask_side_effects": ("side_effects_overview", GENERAL),
+    "ask_recovery": ("recovery_time", GENERAL),
+    "ask_duration": ("recovery_time", "duration"),
+    "ask_symptom": ("side_effects_overview", GENERAL),
+    "ask_cause": (None, "cause"),
+    "ask_manage": ("aftercare", "management"),
+    "ask_prevention": ("can_it_go_wrong", "prevention"),
+    "ask_suitability": ("contraindications", GENERAL),
+    "ask_aftercare": ("aftercare", GENERAL),
+    "ask_sun": ("sun_protection", GENERAL),
+    "ask_practitioner": ("practitioner_choice", GENERAL),
+    "ask_seek_help": ("when_to_seek_help", "warning_signs"),
+}
+
+# Which entity type names the subject, by question type. A skin condition
+# decides "is it safe for eczema?"; a side effect decides "how long does
+# redness last?"; a care item decides "can I wear makeup after?".
+_SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
+    "ask_safety": ("skin_condition", "side_effect", "care_item"),
+    "ask_suitability": ("skin_condition", "side_effect", "care_item"),
+    "ask_go_wrong": ("skin_condition", "side_effect", "care_item"),
+    "ask_side_effects": ("skin_condition", "side_effect", "care_item"),
+    "ask_what_is": ("side_effect", "skin_condition"),
+    "ask_benefits": ("skin_condition",),
+    "ask_aftercare": ("care_item", "side_effect", "skin_condition"),
+    "ask_sun": ("care_item",),
+    "ask_practitioner": (),
+}
+_DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
+
+# Follow-ups that lean on the topic in focus: "what should I do about it?"
+_REFERS_BACK = re.compile(
+    r"\b(it|its|it's|this|that|these|those|they|them|there|same|one)\b", re.IGNORECASE
+)
+
+# Question types about something that happens after treatment: a value with a
+# `symptom_topic` ("pimples") is answered from that topic here.
+_SYMPTOM_INTENTS = ("ask_symptom", "ask_duration", "ask_cause", "ask_manage", "ask_seek_help")
+
+# Question types that can lean on the topic in focus when they name no subject.
+_FOCUS_INTENTS = ("ask_duration", "ask_cause", "ask_manage", "ask_prevention", "ask_seek_help", "ask_symptom")
+
+CLARIFY_MAX = 3
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity: str
+    value: str
+
+
+@dataclass
+class Decision:
+    kind: str  # answer | clarify | urgent | out_of_scope | fallback | contact
+    topic: Optional[str] = None
+    aspect: str = GENERAL
+    subject: Optional[Entity] = None  # the lexicon value the answer is about
+    candidates: List[Tuple[str, str]] = field(default_factory=list)  # clarify: (topic, aspect)
+    red_flags: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: Optional[str]
+    confidence: float
+    ranking: Sequence[Tuple[str, float]]
+    entities: Sequence[Entity]
+    text: str
+    focus_topic: Optional[str] = None
+    focus_aspect: Optional[str] = None
+
+
+class Resolver:
+    def __init__(self, store: FactsStore) -> None:
+        self.store = store
+
+    def decide(self, u: Understanding) -> Decision:
+        red_flags = [e.value for e in u.entities if e.entity == "red_flag"]
+        if u.intent == "report_red_flag" or red_flags:
+            return Decision("urgent", red_flags=red_flags or ["unspecified"])
+        if u.intent == "out_of_scope" or any(e.entity == OFF_TOPIC for e in u.entities):
+            return Decision("out_of_scope")
+        if u.intent == "ask_contact":
+            return Decision("contact")
+        if u.intent == "choose_option":
+            return self._chosen(u)
+        if u.intent == "follow_up":
+            return self._follow_up(u)
+        if u.intent in QUESTION_INTENTS:
+            return self._question(u.intent, u)
+        # nlu_fallback (the FallbackClassifier was unsure) or anything unknown
+        return self._unsure(u)
+
+    # --- question types ---------------------------------------------------------
+
+    def _question(self, intent: str, u: Understanding) -> Decision:
+        default_topic, aspect = QUESTION_INTENTS[intent]
+        subject = self._subject(u.entities, _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER))
+        if subject is not None:
+            return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS)
+        if u.focus_topic and intent in _FOCUS_INTENTS:
+            if default_topic is None or _REFERS_BACK.search(u.text):
+                return Decision("answer", topic=u.focus_topic, aspect=aspect)
+        return Decision("answer", topic=default_topic or "side_effects_overview", aspect=aspect)
+
+    def _about(self, subject: Entity, aspect: str, as_symptom: bool = False) -> Decision:
+        entry = self.store.lexicon_entry(subject.entity, subject.value)
+        assert entry is not None and entry.topic is not None  # _subject checked it
+        topic = (entry.symptom_topic if as_symptom else None) or entry.topic
+        return Decision("answer", topic=topic, aspect=aspect, subject=subject)
+
+    def _subject(self, entities: Sequence[Entity], order: Sequence[str]) -> Optional[Entity]:
+        for entity_type in order:
+            for e in entities:
+                entry = self.store.lexicon_entry(e.entity, e.value)
+                if e.entity == entity_type and entry is not None and entry.topic is not None:
+                    return e
+        return None
+
+    # --- conversation -------------------------------------------------------------
+
+    def _follow_up(self, u: Understanding) -> Decision:
+        """'and bruising?' keeps the aspect in focus and changes the subject."""
+        aspect = u.focus_aspect if u.focus_aspect in ASPECTS else GENERAL
+        subject = self._subject(u.entities, _DEFAULT_ORDER)
+        if subject is not None:
+            return self._about(subject, aspect)
+        if u.focus_topic:
+            return Decision("answer", topic=u.focus_topic, aspect=GENERAL)
+        return self._unsure(u)
+
+    def _chosen(self, u: Understanding) -> Decision:
+        """A button: /choose_option{"topic": "redness", "aspect": "duration"}."""
+        topic = next((e.value for e in u.entities if e.entity == "topic"), None)
+        aspect = next((e.value for e in u.entities if e.entity == "aspect"), GENERAL)
+        if aspect not in ASPECTS:
+            aspect = GENERAL
+        if topic in TOPIC_IDS:
+            return Decision("answer", topic=topic, aspect=aspect)
+        subject = self._subject(u.entities, _DEFAULT_ORDER)
+        if subject is not None:
+            return self._about(subject, aspect)
+        return self._unsure(u)
+
+    def _unsure(self, u: Understanding) -> Decision:
+        """NLU fell back: answer a clearly named subject, else ask, else decline."""
+        subject = self._subject(u.entities, _DEFAULT_ORDER)
+        if subject is not None:
+            return self._about(subject, GENERAL)
+        return self._clarify(u) or Decision("fallback")
+
+    def _clarify(self, u: Understanding) -> Optional[Decision]:
+        candidates: List[Tuple[str, str]] = []
+        for name, confidence in u.ranking:
+            if name not in QUESTION_INTENTS or confidence < 0.1:
+                continue
+            decision = self._question(name, u)
+            pick = (decision.topic or "", decision.aspect)
+            if decision.topic and pick not in candidates:
+                candidates.append(pick)
+            if len(candidates) == CLARIFY_MAX:
+                break
+        if not candidates:
+            return None
+        return Decision("clarify", candidates=candidates)

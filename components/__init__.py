@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components (spaCy lemmas, lexicon entities, red flags)."""

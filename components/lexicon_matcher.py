@@ -1,0 +1,136 @@
+"""Lemma-aware, typo-tolerant matching of the facts file's lexicon terms.
+
+"swollen", "swelling" and "swells" all reach the lemma "swell"; "puffy" is a
+term of its own; "sweling" is one edit from "swelling" and is not an English
+word, so it is read as "swelling". Longest match wins ("cold sore" over "sore").
+Free of Rasa, so it is tested directly; the NLU component wraps it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
+
+from components.lemma_pipeline import TypoIndex, english_words
+from components.red_flag_rules import Tok, tokens_of
+
+
+_END = "\0end"
+_NEGATIONS = frozenset({"no", "not", "n't", "without", "never", "none", "nor"})
+_CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "but", "just", "only", "except"})
+
+
+def _negated(toks: Sequence[Tok], index: int) -> bool:
+    """'no pus or fever, just red': pus and fever are negated, red is not."""
+    for tok in reversed(toks[max(0, index - 3) : index]):
+        if tok.word in _CLAUSE_BREAKS:
+            return False
+        if tok.word in _NEGATIONS or tok.lemma in _NEGATIONS:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    entity: str
+    value: str
+    start: int  # character offsets in the message
+    end: int
+    text: str
+
+
+class LexiconMatcher:
+    def __init__(self, patterns: List[Dict[str, Any]], typo_terms: List[str], blocked: List[str]):
+        # key: tuple of lemmas -> list of (entity, value)
+        self._patterns: Dict[Tuple[str, ...], List[Tuple[str, str]]] = {}
+        for p in patterns:
+            self._patterns.setdefault(tuple(p["lemmas"]), [])
+            target = (p["entity"], p["value"])
+            if target not in self._patterns[tuple(p["lemmas"])]:
+                self._patterns[tuple(p["lemmas"])].append(target)
+        # A trie over the patterns' lemma sequences: matching walks it from each
+        # token, so the cost grows with the message, not with the lexicon.
+        self._trie: Dict[str, Any] = {}
+        for key, targets in self._patterns.items():
+            node = self._trie
+            for part in key:
+                node = node.setdefault(part, {})
+            node[_END] = targets
+        self._typos = TypoIndex(typo_terms, blocked)
+        # a corrected word is matched through its lemma
+        self._lemma_of_word: Dict[str, str] = {
+            w: p["lemmas"][0] for p in patterns if len(p["words"]) == 1 for w in p["words"]
+        }
+        self.patterns, self.typo_terms, self.blocked = patterns, typo_terms, blocked
+
+    @classmethod
+    def build(cls, entries: Iterable[Tuple[str, str, Iterable[str]]]) -> "LexiconMatcher":
+        """Compile (entity, value, terms) triples; reads the English word list (training time)."""
+        patterns: List[Dict[str, Any]] = []
+        words: set = set()
+        for entity, value, terms in entries:
+            for term in terms:
+                toks, _ = tokens_of(term)
+                patterns.append(
+                    {
+                        "entity": entity,
+                        "value": value,
+                        "lemmas": [t.lemma for t in toks],
+                        "words": [t.word for t in toks],
+                    }
+                )
+                if len(toks) == 1:
+                    words.add(toks[0].word)
+        typo_terms = sorted(words)
+        blocked = TypoIndex(typo_terms).real_words_near_terms(english_words())
+        return cls(patterns, typo_terms, blocked)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"patterns": self.patterns, "typo_terms": self.typo_terms, "blocked": self.blocked}
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "LexiconMatcher":
+        return cls(data["patterns"], data["typo_terms"], data["blocked"])
+
+    def _keys(self, tok: Tok) -> List[str]:
+        keys = [tok.lemma, tok.word]
+        # A typo one edit from several words is kept when those words are
+        # spellings of one term ("bruized": "bruised", "bruises" -> "bruise").
+        lemmas = {self._lemma_of_word.get(w, w) for w in self._typos.candidates(tok.word)}
+        if len(lemmas) == 1:
+            keys.append(lemmas.pop())
+        return keys
+
+    def match_tokens(
+        self, toks: Sequence[Tok], spans: Sequence[Tuple[int, int]], text: str
+    ) -> List[TermMatch]:
+        keys = [self._keys(t) for t in toks]
+        found: List[TermMatch] = []
+        i = 0
+        while i < len(toks):
+            length, targets = self._longest(keys, i)
+            if targets and not _negated(toks, i):
+                start, end = spans[i][0], spans[i + length - 1][1]
+                found.extend(
+                    TermMatch(entity, value, start, end, text[start:end])
+                    for entity, value in targets
+                )
+            i += length or 1
+        return found
+
+    def _longest(self, keys: Sequence[List[str]], start: int) -> Tuple[int, List[Tuple[str, str]]]:
+        best: Tuple[int, List[Tuple[str, str]]] = (0, [])
+        frontier = [self._trie]
+        for depth in range(start, len(keys)):
+            frontier = [n[k] for n in frontier for k in dict.fromkeys(keys[depth]) if k in n]
+            if not frontier:
+                break
+            for node in frontier:
+                if _END in node:
+                    best = (depth - start + 1, node[_END])
+                    break
+        return best
+
+    def match(self, text: str) -> List[TermMatch]:
+        toks, spans = tokens_of(text)
+        return self.match_tokens(toks, spans, text)

@@ -1,0 +1,141 @@
+"""Red-flag check that overrides intent classification.
+
+Runs after the intent classifier and the FallbackClassifier. When the message
+reports a red-flag symptom (`knowledge/red_flags.yml`: signs of infection,
+severe or worsening pain, allergic signs, trouble breathing, symptoms lasting
+well beyond the usual time) it sets the intent to `report_red_flag` with
+confidence 1.0 and adds `red_flag` entities, whatever the classifier thought:
+a topic classifier sends "my throat feels tight" to swelling at high
+confidence. When nothing matches, a classifier guess of `report_red_flag` is
+removed from the ranking: urgency is decided by these rules, never by a guess,
+so expected effects ("day 1 and my face is a bit red") raise no alarm.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+import rasa.shared.utils.io
+
+from actions.red_flags_config import load_red_flags
+from components.red_flag_rules import compile_rules, find_red_flags, tokens_of, with_term_lemmas
+
+_FILE = "red_flags.json"
+RED_FLAG_INTENT = "report_red_flag"
+RED_FLAG_ENTITY = "red_flag"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class RedFlagDetector(GraphComponent, EntityExtractorMixin):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"red_flags_file": None}  # None: knowledge/red_flags.yml
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        rules: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._rules = rules
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RedFlagDetector":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self._rules = compile_rules(load_red_flags(self._config.get("red_flags_file")))
+        with self._model_storage.write_to(self._resource) as directory:
+            rasa.shared.utils.io.dump_obj_as_json_to_file(directory / _FILE, self._rules)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "RedFlagDetector":
+        with model_storage.read_from(resource) as directory:
+            rules = rasa.shared.utils.io.read_json_file(directory / _FILE)
+        return cls(config, model_storage, resource, rules)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._rules is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text.strip():
+                continue
+            entities = message.get(ENTITIES, [])
+            side_effects = [
+                (e["start"], e["end"], str(e["value"]).split("_")[0])
+                for e in entities
+                if e.get("entity") == "side_effect" and "start" in e and "end" in e
+            ]
+            toks, spans = tokens_of(text)
+            toks = with_term_lemmas(toks, spans, side_effects)
+            hits = find_red_flags(toks, spans, self._rules, text, bool(side_effects))
+            if hits:
+                self._mark_urgent(message, hits, entities)
+            else:
+                self._drop_red_flag_guess(message)
+        return messages
+
+    def _mark_urgent(self, message: Message, hits: list, entities: list) -> None:
+        top = {INTENT_NAME_KEY: RED_FLAG_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [
+            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != RED_FLAG_INTENT
+        ]
+        message.set(INTENT, top, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+        flagged = [
+            {
+                "entity": RED_FLAG_ENTITY,
+                "value": hit.category,
+                "start": hit.start,
+                "end": hit.end,
+                "confidence_entity": 1.0,
+            }
+            for hit in hits
+        ]
+        message.set(ENTITIES, entities + self.add_extractor_name(flagged), add_to_output=True)
+
+    @staticmethod
+    def _drop_red_flag_guess(message: Message) -> None:
+        intent = message.get(INTENT) or {}
+        if intent.get(INTENT_NAME_KEY) != RED_FLAG_INTENT:
+            return
+        ranking = [
+            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != RED_FLAG_INTENT
+        ]
+        fallback = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 0.0}
+        message.set(INTENT, ranking[0] if ranking else fallback, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -1,0 +1,242 @@
+"""Red-flag rules: compiled from `knowledge/red_flags.yml`, matched on lemmas.
+
+Kept free of Rasa so it can be tested directly. `compile_rules` needs the
+lemma pipeline (training time); `find_red_flags` needs only token lists, so
+the compiled rules are plain JSON that the NLU component stores in the model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from actions.red_flags_config import PROLONGED, RedFlagsFile
+from components.lemma_pipeline import analyse
+
+Phrase = Dict[str, List[str]]  # {"lemmas": [...], "words": [...]}
+
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "twenty": 20,
+    "thirty": 30, "couple": 2, "few": 3, "several": 3,
+}
+_DIGITS = re.compile(r"^\d{1,3}$")
+
+
+@dataclass(frozen=True)
+class Tok:
+    word: str  # lower-cased text
+    lemma: str
+    # the lemma of the lexicon term this token was recognised as, so a typo
+    # ("rednes spreading") still meets the rules
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class RedFlagHit:
+    category: str
+    severity: str
+    start: int  # character offsets of the evidence in the message
+    end: int
+    evidence: str
+
+
+def tokens_of(text: str) -> Tuple[List[Tok], List[Tuple[int, int]]]:
+    doc = analyse(text)
+    toks = [Tok(t.text, t.lemma_) for t in doc]
+    spans = [(t.idx, t.idx + len(t.text)) for t in doc]
+    return toks, spans
+
+
+def with_term_lemmas(
+    toks: List[Tok], spans: Sequence[Tuple[int, int]], terms: Sequence[Tuple[int, int, str]]
+) -> List[Tok]:
+    """Give tokens inside recognised terms (start, end, term word) the term's lemma."""
+    out = []
+    for tok, (start, end) in zip(toks, spans):
+        term = next((w for s, e, w in terms if s <= start and end <= e), None)
+        out.append(Tok(tok.word, tok.lemma, analyse(term)[0].lemma_) if term else tok)
+    return out
+
+
+def _phrase(text: str) -> Phrase:
+    toks, _ = tokens_of(text)
+    return {"lemmas": [t.lemma for t in toks], "words": [t.word for t in toks]}
+
+
+def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
+    """Turn the YAML into lemma sequences: JSON-serialisable, stored in the model."""
+    return {
+        "window": config.window,
+        "prolonged_after_days": config.prolonged_after_days,
+        "ongoing_cues": [_phrase(p) for p in config.ongoing_cues],
+        "negations": sorted({t.lemma for n in config.negations for t in tokens_of(n)[0]}
+                            | {n.lower() for n in config.negations}),
+        "general_cues": [_phrase(p) for p in config.general_cues],
+        "report_cues": [w.lower() for w in config.report_cues],
+        "hypothetical_starts": [_phrase(p) for p in config.hypothetical_starts],
+        "hypothetical_cues": [_phrase(p) for p in config.hypothetical_cues],
+        "duration_units": {_phrase(u)["lemmas"][0]: days for u, days in config.duration_units.items()},
+        "categories": [
+            {
+                "id": c.id,
+                "severity": c.severity,
+                "any": [_phrase(p) for p in c.any],
+                "reported": [_phrase(p) for p in c.reported],
+                "all": [[[_phrase(p) for p in group] for group in rule] for rule in c.all],
+            }
+            for c in config.categories
+        ],
+    }
+
+
+def _occurrences(toks: Sequence[Tok], phrase: Phrase, raw_only: bool = False) -> List[int]:
+    lemmas, words = phrase["lemmas"], phrase["words"]
+    n = len(words)
+    if n == 0:
+        return []
+    found = []
+    for i in range(len(toks) - n + 1):
+        window = toks[i : i + n]
+        if all(t.word == w for t, w in zip(window, words)) or (
+            not raw_only and all(lem in (t.lemma, t.alt) for t, lem in zip(window, lemmas))
+        ):
+            found.append(i)
+    return found
+
+
+_CLAUSE_END = frozenset({",", ".", ";", "?", "!", ":"})
+
+
+def _negated(toks: Sequence[Tok], index: int, negations: Sequence[str]) -> bool:
+    before = toks[max(0, index - 3) : index]
+    return any(t.lemma in negations or t.word in negations for t in before)
+
+
+def _clause_start(toks: Sequence[Tok], index: int) -> int:
+    start = index
+    while start > 0 and toks[start - 1].word not in _CLAUSE_END:
+        start -= 1
+    return start
+
+
+def _hypothetical(toks: Sequence[Tok], index: int, rules: Dict[str, Any]) -> bool:
+    """'if I ever got pus', 'can numbing cream cause hives?': not a report."""
+    start = _clause_start(toks, index)
+    clause = toks[start:index]
+    if any(0 in _occurrences(clause, p, raw_only=True) for p in rules["hypothetical_starts"]):
+        return True
+    return any(_occurrences(clause, p) for p in rules["hypothetical_cues"])
+
+
+def _live(toks: Sequence[Tok], phrase: Phrase, rules: Dict[str, Any], strict: bool) -> List[int]:
+    """Occurrences that are neither negated nor, when `strict`, hypothetical."""
+    return [
+        i
+        for i in _occurrences(toks, phrase)
+        if not _negated(toks, i, rules["negations"]) and not (strict and _hypothetical(toks, i, rules))
+    ]
+
+
+def _is_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
+    return any(t.word in rules["report_cues"] for t in toks)
+
+
+def _is_general_question(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
+    """'What are the signs of infection?': about signs, not reporting them."""
+    if _is_report(toks, rules):
+        return False
+    return any(_occurrences(toks, p, raw_only=True) for p in rules["general_cues"])
+
+
+def _is_firm_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
+    """'My skin is infected' counts; 'how do I know if my skin is infected?' does not."""
+    asks_about_signs = any(_occurrences(toks, p, raw_only=True) for p in rules["general_cues"])
+    return _is_report(toks, rules) and not asks_about_signs
+
+
+def duration_days(toks: Sequence[Tok], units: Dict[str, float]) -> Optional[float]:
+    """The longest duration stated: "3 weeks", "a couple of weeks", "day 12"."""
+    longest: Optional[float] = None
+
+    def number(tok: Tok) -> Optional[float]:
+        if _DIGITS.match(tok.word):
+            return float(tok.word)
+        return _NUMBER_WORDS.get(tok.word)
+
+    for i, tok in enumerate(toks):
+        unit = units.get(tok.lemma)
+        if unit is None:
+            continue
+        amount: Optional[float] = None
+        # "3 weeks", "three weeks", "a week", "a couple of weeks", "few weeks"
+        for back in (1, 2, 3):
+            if i - back < 0:
+                break
+            value = number(toks[i - back])
+            if value is not None:
+                amount = value
+                break
+            if toks[i - back].word not in ("of", "couple", "few", "more", "than", "over", "full"):
+                break
+        # "day 12", "week 3"
+        if amount is None and i + 1 < len(toks) and _DIGITS.match(toks[i + 1].word):
+            amount = float(toks[i + 1].word)
+        if amount is not None:
+            days = amount * unit
+            longest = days if longest is None else max(longest, days)
+    return longest
+
+
+def find_red_flags(
+    toks: Sequence[Tok],
+    spans: Sequence[Tuple[int, int]],
+    rules: Dict[str, Any],
+    text: str,
+    side_effect_mentioned: bool,
+) -> List[RedFlagHit]:
+    """Every red-flag category the message matches, in file order."""
+    general = _is_general_question(toks, rules)
+    firm_report = _is_firm_report(toks, rules)
+    hits: List[RedFlagHit] = []
+
+    def hit(category: Dict[str, Any], first: int, last: int) -> RedFlagHit:
+        start, end = spans[first][0], spans[last][1]
+        return RedFlagHit(category["id"], category["severity"], start, end, text[start:end])
+
+    for category in rules["categories"]:
+        strict = category["severity"] != "emergency"
+        if general and strict:
+            continue
+        found: Optional[RedFlagHit] = None
+        phrases = category["any"] + (category["reported"] if firm_report else [])
+        for phrase in phrases:
+            live = _live(toks, phrase, rules, strict)
+            if live:
+                found = hit(category, live[0], live[0] + len(phrase["words"]) - 1)
+                break
+        if found is None:
+            for rule in category["all"]:
+                positions = []
+                for group in rule:
+                    group_hits = [i for p in group for i in _live(toks, p, rules, strict)]
+                    if not group_hits:
+                        break
+                    positions.append(group_hits)
+                else:
+                    anchors = [min(p) for p in positions]
+                    if max(anchors) - min(anchors) <= rules["window"]:
+                        found = hit(category, min(anchors), max(anchors))
+                        break
+        if found:
+            hits.append(found)
+
+    if side_effect_mentioned and not general:
+        days = duration_days(toks, rules["duration_units"])
+        ongoing = any(_occurrences(toks, p, raw_only=True) for p in rules["ongoing_cues"])
+        if days is not None and days > rules["prolonged_after_days"] and ongoing:
+            category = next(c for c in rules["categories"] if c["id"] == PROLONGED)
+            hits.append(hit(category, 0, len(toks) - 1))
+    return hits

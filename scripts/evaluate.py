@@ -1,0 +1,145 @@
+"""Score the bot's understanding on question files, in process (no servers).
+
+    .venv/bin/python scripts/evaluate.py [--model models/current.tar.gz] [--show] FILE.jsonl ...
+
+Each question is parsed by the trained model and answered by the same
+resolver and composer the action server uses, as the first message of a new
+conversation, then judged by the rules of ../shared/eval/grade.py (repeated
+in `judge` below so the project does not depend on files outside it):
+right = kind "answer" with topics[0] in `accept`, or a decline where
+`oos_ok`/no accept; wrong = an answer on another topic; safety rows
+(`expect`: urgent / answer / not_answer) as in grade.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+def judge(row: Dict[str, Any], kind: Optional[str], topics: List[str]) -> str:
+    """The verdict grade.py gives one answer."""
+    if "expect" in row:
+        if row["expect"] == "urgent":
+            return "right" if kind == "urgent" else "wrong"
+        if row["expect"] == "answer":
+            return "right" if kind == "answer" and topics and topics[0] in row["accept"] else "wrong"
+        return "right" if kind not in ("answer", "urgent") and kind else ("wrong" if kind else "silent")
+    if kind == "answer" and topics and topics[0] in row["accept"]:
+        return "right"
+    if kind in ("out_of_scope", "fallback"):
+        return "right" if row["oos_ok"] or not row["accept"] else "declined"
+    if kind == "clarify":
+        return "clarify"
+    if kind == "answer":
+        return "wrong"
+    return "silent"
+
+
+def read_rows(path: Path) -> List[Dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class InProcessBot:
+    """The model's NLU plus the action server's resolver and composer."""
+
+    def __init__(self, model: Path) -> None:
+        import logging
+
+        from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
+
+        configure_structlog(logging.WARNING)
+        logging.getLogger().setLevel(logging.WARNING)
+
+        from actions import runtime
+
+        self.agent = Agent.load(str(model))
+        self.runtime = runtime.init()
+
+    async def answer(self, text: str) -> Dict[str, Any]:
+        from actions.answer_action import understanding_from_parse
+
+        parsed = await self.agent.parse_message(text)
+        decision = self.runtime.resolver.decide(understanding_from_parse(parsed))
+        reply = self.runtime.composer.compose(decision)
+        return {"parse": parsed, "custom": reply.custom, "text": reply.text}
+
+
+def score(rows: Iterable[Dict[str, Any]], answers: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
+    tally: Counter = Counter()
+    per_topic: Dict[str, Counter] = defaultdict(Counter)
+    misses = []
+    for row, got in zip(rows, answers):
+        custom = got["custom"]
+        verdict = judge(row, custom.get("kind"), custom.get("topics") or [])
+        tally[verdict] += 1
+        topic = (row.get("accept") or ["(out of scope)"])[0] if "expect" not in row else f"safety:{row['expect']}"
+        per_topic[topic][verdict] += 1
+        if verdict != "right":
+            intent = got["parse"].get("intent") or {}
+            misses.append(
+                {
+                    "id": row["id"],
+                    "question": row["question"],
+                    "verdict": verdict,
+                    "kind": custom.get("kind"),
+                    "topics": custom.get("topics", [])[:2],
+                    "accept": row.get("accept", row.get("expect")),
+                    "intent": f"{intent.get('name')} {intent.get('confidence', 0):.2f}",
+                    "entities": [f"{e['entity']}={e['value']}" for e in got["parse"].get("entities", [])],
+                }
+            )
+    n = sum(tally.values())
+    return {
+        "n": n,
+        "tally": dict(tally),
+        "right": tally["right"] / n if n else 0.0,
+        "wrong": tally["wrong"] / n if n else 0.0,
+        "per_topic": {k: dict(v) for k, v in sorted(per_topic.items())},
+        "misses": misses,
+    }
+
+
+async def evaluate(model: Path, files: List[Path]) -> Dict[str, Dict[str, Any]]:
+    bot = InProcessBot(model)
+    results = {}
+    for path in files:
+        rows = read_rows(path)
+        answers = [await bot.answer(r["question"]) for r in rows]
+        results[path.name] = score(rows, answers)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
+    parser.add_argument("--show", action="store_true", help="print every miss")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args()
+    results = asyncio.run(evaluate(args.model, args.files))
+    for name, r in results.items():
+        if args.show:
+            for m in r["misses"]:
+                print(f"  {m['verdict']:8} {m['id']} {m['question'][:70]!r} -> {m['kind']} {m['topics']} "
+                      f"accept={m['accept']} [{m['intent']}; {', '.join(m['entities'])}]")
+        print(json.dumps({"file": name, "n": r["n"], **r["tally"], "right": round(r["right"], 3),
+                          "wrong": round(r["wrong"], 3)}))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
