@@ -10,10 +10,11 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run test eval bench constraints clean
+.PHONY: help setup train run shell test eval bench constraints clean
 
 help:
 	@echo "make run    set up, train if needed, start the bot (REST on :5005)"
+	@echo "make shell  chat with the bot in the terminal (rasa shell)"
 	@echo "make test   set up, train if needed, run every test"
 	@echo "make eval   score the bot on the question sets in tests/data"
 	@echo "make bench  measure speed, memory and understanding (docs/benchmarks.md)"
@@ -29,6 +30,9 @@ train: setup
 
 run: train
 	@scripts/run.sh
+
+shell: train
+	@scripts/shell.sh
 
 test: train
 	@scripts/test.sh

@@ -20,7 +20,10 @@ logger = logging.getLogger(__name__)
 
 
 def understanding_from_parse(
-    latest: Dict[str, Any], focus_topic: Optional[str] = None, focus_aspect: Optional[str] = None
+    latest: Dict[str, Any],
+    focus_topic: Optional[str] = None,
+    focus_aspect: Optional[str] = None,
+    offered: Optional[List[str]] = None,
 ) -> Understanding:
     """What the resolver needs from a parsed message (Rasa's parse format)."""
     intent = latest.get("intent") or {}
@@ -40,12 +43,16 @@ def understanding_from_parse(
         text=str(latest.get("text") or ""),
         focus_topic=focus_topic,
         focus_aspect=focus_aspect,
+        offered=[str(p) for p in offered or []],
     )
 
 
 def understanding_from(tracker: Tracker) -> Understanding:
     return understanding_from_parse(
-        tracker.latest_message or {}, tracker.get_slot("focus_topic"), tracker.get_slot("focus_aspect")
+        tracker.latest_message or {},
+        tracker.get_slot("focus_topic"),
+        tracker.get_slot("focus_aspect"),
+        tracker.get_slot("offered_options"),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from actions.facts_schema import Fact, FactsFile, LexiconEntry, Source, Topic
+from actions.facts_schema import Document, Fact, FactsFile, LexiconEntry, Source, Topic
 from actions.yaml_model import load_yaml_model
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,55 @@ class FactsStore:
                 yield fact, source
 
 
-def load_facts(path: Optional[os.PathLike] = None) -> FactsStore:
-    """Load and validate the facts file; raise `FactsFileError` naming what is wrong."""
+def article_texts(documents: Iterable[Document], sources_dir: Path) -> Dict[Tuple[str, int], str]:
+    """The text of every article, keyed by (file, number).
+
+    Article n starts at the first line equal to its `first_line` after the
+    start of article n-1 (several articles share a heading) and ends where
+    article n+1 starts.
+    """
+    texts: Dict[Tuple[str, int], str] = {}
+    for doc in documents:
+        try:
+            lines = (sources_dir / doc.file).read_text(encoding="utf-8").split("\n")
+        except OSError as exc:
+            raise FactsFileError(f"{sources_dir / doc.file}: cannot read the source article ({exc})") from exc
+        starts: List[int] = []
+        for article in doc.articles:
+            after = starts[-1] + 1 if starts else 0
+            found = next((i for i in range(after, len(lines)) if lines[i].strip() == article.first_line), None)
+            if found is None:
+                raise FactsFileError(
+                    f"{doc.file}: article {article.number}: first_line {article.first_line!r} not found"
+                )
+            starts.append(found)
+        bounds = starts + [len(lines)]
+        for k, article in enumerate(doc.articles):
+            texts[(doc.file, article.number)] = "\n".join(lines[bounds[k] : bounds[k + 1]])
+    return texts
+
+
+def _check_quotes(data: FactsFile, path: Path, sources_dir: Path) -> None:
+    """Every quote must stand verbatim in the article it cites."""
+    texts = article_texts(data.documents, sources_dir)
+    problems = [
+        f"{path}: facts[{i}] (id {fact.id!r}) field sources.{j}.quote: not found verbatim in "
+        f"{src.document} article {src.article}"
+        for i, fact in enumerate(data.facts)
+        for j, src in enumerate(fact.sources)
+        if src.quote not in texts[(src.document, src.article)]
+    ]
+    if problems:
+        raise FactsFileError("invalid facts file\n" + "\n".join(problems))
+
+
+def load_facts(path: Optional[os.PathLike] = None, sources_dir: Optional[os.PathLike] = None) -> FactsStore:
+    """Load and validate the facts file; raise `FactsFileError` naming what is wrong.
+
+    The source articles are read from `sources_dir` (default: the `sources`
+    folder beside the facts file) to check every quote.
+    """
     facts_path = Path(path or os.environ.get(FACTS_PATH_ENV) or DEFAULT_FACTS_PATH)
-    return FactsStore(load_yaml_model(facts_path, FactsFile, FactsFileError, "facts file"), facts_path)
+    data = load_yaml_model(facts_path, FactsFile, FactsFileError, "facts file")
+    _check_quotes(data, facts_path, Path(sources_dir) if sources_dir else facts_path.parent / "sources")
+    return FactsStore(data, facts_path)

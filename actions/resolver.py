@@ -10,6 +10,7 @@ question type otherwise, and from the conversation's focus for follow-ups
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -95,6 +96,38 @@ class Understanding:
     text: str
     focus_topic: Optional[str] = None
     focus_aspect: Optional[str] = None
+    # payloads of the buttons last offered, so "2" or "the second one" can pick
+    offered: Sequence[str] = ()
+
+
+_ORDINALS = {
+    "1": 1, "one": 1, "first": 1, "2": 2, "two": 2, "second": 2, "middle": 2,
+    "3": 3, "three": 3, "third": 3,
+}
+_PAYLOAD = re.compile(r"^/choose_option(\{.*\})$")
+
+
+def option_number(text: str) -> Optional[int]:
+    """'2', 'option 2', 'the second one' -> 2; 'the last one' -> -1."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    if "last" in words:
+        return -1
+    picked = [w for w in words if w in _ORDINALS]
+    if len(picked) > 1 and "one" in picked:  # "the second one"
+        picked.remove("one")
+    return _ORDINALS[picked[0]] if len(picked) == 1 else None
+
+
+def payload_entities(payload: str) -> List[Entity]:
+    """The entities of a /choose_option{...} button payload."""
+    match = _PAYLOAD.match(payload.strip())
+    if not match:
+        return []
+    try:
+        values = json.loads(match.group(1))
+    except ValueError:
+        return []
+    return [Entity(k, str(v)) for k, v in values.items() if isinstance(v, str)] if isinstance(values, dict) else []
 
 
 class Resolver:
@@ -157,14 +190,19 @@ class Resolver:
         return self._unsure(u)
 
     def _chosen(self, u: Understanding) -> Decision:
-        """A button: /choose_option{"topic": "redness", "aspect": "duration"}."""
-        topic = next((e.value for e in u.entities if e.entity == "topic"), None)
-        aspect = next((e.value for e in u.entities if e.entity == "aspect"), GENERAL)
+        """A button: /choose_option{"topic": "redness", "aspect": "duration"},
+        or its number typed on a channel without buttons ("2")."""
+        entities = list(u.entities)
+        number = option_number(u.text) if not any(e.entity == "topic" for e in entities) else None
+        if number is not None and u.offered and -len(u.offered) <= (number - 1 if number > 0 else number) < len(u.offered):
+            entities += payload_entities(u.offered[number - 1 if number > 0 else number])
+        topic = next((e.value for e in entities if e.entity == "topic"), None)
+        aspect = next((e.value for e in entities if e.entity == "aspect"), GENERAL)
         if aspect not in ASPECTS:
             aspect = GENERAL
         if topic in TOPIC_IDS:
             return Decision("answer", topic=topic, aspect=aspect)
-        subject = self._subject(u.entities, _DEFAULT_ORDER)
+        subject = self._subject(entities, _DEFAULT_ORDER)
         if subject is not None:
             return self._about(subject, aspect)
         return self._unsure(u)

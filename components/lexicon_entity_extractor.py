@@ -29,7 +29,12 @@ _FILE = "lexicon.json"
 class LexiconEntityExtractor(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"facts_file": None}  # None: knowledge/facts.yml (or $FACTS_FILE)
+        return {
+            "facts_file": None,  # None: knowledge/facts.yml (or $FACTS_FILE)
+            # both on in the product; off only to measure what they add
+            "use_lemmas": True,
+            "fix_typos": True,
+        }
 
     def __init__(
         self,
@@ -75,7 +80,8 @@ class LexiconEntityExtractor(GraphComponent, EntityExtractorMixin):
     ) -> "LexiconEntityExtractor":
         with model_storage.read_from(resource) as directory:
             data = rasa.shared.utils.io.read_json_file(directory / _FILE)
-        return cls(config, model_storage, resource, LexiconMatcher.from_json(data))
+        matcher = LexiconMatcher.from_json(data, config.get("use_lemmas", True), config.get("fix_typos", True))
+        return cls(config, model_storage, resource, matcher)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._matcher is None:

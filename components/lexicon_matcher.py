@@ -40,14 +40,24 @@ class TermMatch:
 
 
 class LexiconMatcher:
-    def __init__(self, patterns: List[Dict[str, Any]], typo_terms: List[str], blocked: List[str]):
+    def __init__(
+        self,
+        patterns: List[Dict[str, Any]],
+        typo_terms: List[str],
+        blocked: List[str],
+        use_lemmas: bool = True,
+        fix_typos: bool = True,
+    ):
+        # use_lemmas / fix_typos off: exact words only (kept to measure what
+        # lemmas and typo tolerance add; see docs/evaluation.md)
+        self.use_lemmas, self.fix_typos = use_lemmas, fix_typos
         # key: tuple of lemmas -> list of (entity, value)
         self._patterns: Dict[Tuple[str, ...], List[Tuple[str, str]]] = {}
         for p in patterns:
-            self._patterns.setdefault(tuple(p["lemmas"]), [])
+            key = tuple(p["lemmas"] if use_lemmas else p["words"])
             target = (p["entity"], p["value"])
-            if target not in self._patterns[tuple(p["lemmas"])]:
-                self._patterns[tuple(p["lemmas"])].append(target)
+            if target not in self._patterns.setdefault(key, []):
+                self._patterns[key].append(target)
         # A trie over the patterns' lemma sequences: matching walks it from each
         # token, so the cost grows with the message, not with the lexicon.
         self._trie: Dict[str, Any] = {}
@@ -89,16 +99,21 @@ class LexiconMatcher:
         return {"patterns": self.patterns, "typo_terms": self.typo_terms, "blocked": self.blocked}
 
     @classmethod
-    def from_json(cls, data: Dict[str, Any]) -> "LexiconMatcher":
-        return cls(data["patterns"], data["typo_terms"], data["blocked"])
+    def from_json(cls, data: Dict[str, Any], use_lemmas: bool = True, fix_typos: bool = True) -> "LexiconMatcher":
+        return cls(data["patterns"], data["typo_terms"], data["blocked"], use_lemmas, fix_typos)
 
     def _keys(self, tok: Tok) -> List[str]:
+        if not self.use_lemmas:
+            return [tok.word]
         keys = [tok.lemma, tok.word]
-        # A typo one edit from several words is kept when those words are
-        # spellings of one term ("bruized": "bruised", "bruises" -> "bruise").
-        lemmas = {self._lemma_of_word.get(w, w) for w in self._typos.candidates(tok.word)}
-        if len(lemmas) == 1:
-            keys.append(lemmas.pop())
+        if not self.fix_typos:
+            return keys
+        # A typo one edit from several words is kept when those words all mean
+        # the same value ("exzema": "eczema", "excema", "exema").
+        lemmas = sorted({self._lemma_of_word.get(w, w) for w in self._typos.candidates(tok.word)})
+        meanings = {tuple(self._patterns.get((lemma,), ())) for lemma in lemmas}
+        if lemmas and len(meanings) == 1:
+            keys.append(lemmas[0])
         return keys
 
     def match_tokens(

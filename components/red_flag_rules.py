@@ -93,12 +93,18 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
 
 
 def _occurrences(toks: Sequence[Tok], phrase: Phrase, raw_only: bool = False) -> List[int]:
+    """Start positions of `phrase` (by words, or by lemmas unless raw_only)."""
     lemmas, words = phrase["lemmas"], phrase["words"]
     n = len(words)
     if n == 0:
         return []
+    first_word, first_lemma = words[0], lemmas[0]
     found = []
     for i in range(len(toks) - n + 1):
+        t = toks[i]
+        # cheap check on the first token before comparing the whole phrase
+        if t.word != first_word and (raw_only or first_lemma not in (t.lemma, t.alt)):
+            continue
         window = toks[i : i + n]
         if all(t.word == w for t, w in zip(window, words)) or (
             not raw_only and all(lem in (t.lemma, t.alt) for t, lem in zip(window, lemmas))
@@ -131,8 +137,10 @@ def _hypothetical(toks: Sequence[Tok], index: int, rules: Dict[str, Any]) -> boo
     return any(_occurrences(clause, p) for p in rules["hypothetical_cues"])
 
 
-def _live(toks: Sequence[Tok], phrase: Phrase, rules: Dict[str, Any], strict: bool) -> List[int]:
+def _live(toks: Sequence[Tok], phrase: Phrase, rules: Dict[str, Any], strict: bool, present: frozenset) -> List[int]:
     """Occurrences that are neither negated nor, when `strict`, hypothetical."""
+    if phrase["words"][0] not in present and phrase["lemmas"][0] not in present:
+        return []  # the phrase's first word is nowhere in the message
     return [
         i
         for i in _occurrences(toks, phrase)
@@ -200,6 +208,7 @@ def find_red_flags(
     """Every red-flag category the message matches, in file order."""
     general = _is_general_question(toks, rules)
     firm_report = _is_firm_report(toks, rules)
+    present = frozenset(x for t in toks for x in (t.word, t.lemma, t.alt) if x)
     hits: List[RedFlagHit] = []
 
     def hit(category: Dict[str, Any], first: int, last: int) -> RedFlagHit:
@@ -213,7 +222,7 @@ def find_red_flags(
         found: Optional[RedFlagHit] = None
         phrases = category["any"] + (category["reported"] if firm_report else [])
         for phrase in phrases:
-            live = _live(toks, phrase, rules, strict)
+            live = _live(toks, phrase, rules, strict, present)
             if live:
                 found = hit(category, live[0], live[0] + len(phrase["words"]) - 1)
                 break
@@ -221,7 +230,7 @@ def find_red_flags(
             for rule in category["all"]:
                 positions = []
                 for group in rule:
-                    group_hits = [i for p in group for i in _live(toks, p, rules, strict)]
+                    group_hits = [i for p in group for i in _live(toks, p, rules, strict, present)]
                     if not group_hits:
                         break
                     positions.append(group_hits)

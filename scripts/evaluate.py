@@ -51,8 +51,24 @@ def read_rows(path: Path) -> List[Dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def small_talk_intents(rules_file: Path = ROOT / "data" / "rules.yml") -> set:
+    """Intents the rules answer with a plain response instead of action_answer."""
+    import yaml
+
+    intents = set()
+    for rule in yaml.safe_load(rules_file.read_text(encoding="utf-8"))["rules"]:
+        steps = rule["steps"]
+        actions = [s["action"] for s in steps if "action" in s]
+        named = [s["intent"] for s in steps if "intent" in s]
+        named += [o["intent"] for s in steps for o in s.get("or", []) if "intent" in o]
+        if actions and actions[0].startswith("utter_"):
+            intents.update(named)
+    return intents
+
+
 class InProcessBot:
-    """The model's NLU plus the action server's resolver and composer."""
+    """The model's NLU, the rules' small talk, and the action server's resolver
+    and composer: what the running bot answers to a first message."""
 
     def __init__(self, model: Path) -> None:
         import logging
@@ -67,11 +83,15 @@ class InProcessBot:
 
         self.agent = Agent.load(str(model))
         self.runtime = runtime.init()
+        self.small_talk = small_talk_intents()
 
     async def answer(self, text: str) -> Dict[str, Any]:
+        from actions import contract
         from actions.answer_action import understanding_from_parse
 
         parsed = await self.agent.parse_message(text)
+        if (parsed.get("intent") or {}).get("name") in self.small_talk:
+            return {"parse": parsed, "custom": contract.payload("smalltalk"), "text": ""}
         decision = self.runtime.resolver.decide(understanding_from_parse(parsed))
         reply = self.runtime.composer.compose(decision)
         return {"parse": parsed, "custom": reply.custom, "text": reply.text}

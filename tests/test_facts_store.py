@@ -79,9 +79,18 @@ def minimal_facts() -> Dict[str, Any]:
     }
 
 
+SOURCE_DOC = (
+    "The first line here\nA quoted sentence here. It lasts a few days.\n"
+    "The second line here\nA quoted sentence here. It lasts up to a week.\n"
+)
+
+
 def write(tmp_path: Path, data: Any, name: str = "facts.yml") -> Path:
+    """Write the facts file and, beside it, the source article it quotes."""
     path = tmp_path / name
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (tmp_path / "sources").mkdir(exist_ok=True)
+    (tmp_path / "sources" / "doc.txt").write_text(SOURCE_DOC, encoding="utf-8")
     return path
 
 
@@ -254,3 +263,19 @@ def test_indexes_on_real_file() -> None:
     assert ref.title == "Can Microneedling Go Wrong? Understanding the Risks and Precautions"
     ref4 = store.article(store.fact("redness.duration").sources[0])
     assert (ref4.document, ref4.number) == ("000_cd3ae78a834cc04f.txt", 4)
+
+
+def test_quote_not_in_its_article(tmp_path: Path) -> None:
+    data = minimal_facts()
+    data["facts"][0]["sources"][0]["quote"] = "A sentence the article never says."
+    message = load_error(write(tmp_path, data))
+    assert "facts[0]" in message and "sources.0.quote" in message
+    assert "not found verbatim in doc.txt article 1" in message
+
+
+def test_quote_from_another_article(tmp_path: Path) -> None:
+    data = minimal_facts()
+    redness = next(f for f in data["facts"] if f["id"] == "redness.duration")
+    redness["sources"][0]["quote"] = "It lasts up to a week."  # article 2's sentence, cited as 1
+    message = load_error(write(tmp_path, data))
+    assert "'redness.duration'" in message and "article 1" in message

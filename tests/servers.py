@@ -1,0 +1,122 @@
+"""Start the real action server and Rasa server for end-to-end tests.
+
+Each server gets a free port on loopback, so tests never collide with a
+`make run` on the default ports. Logs go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Bot:
+    rasa_url: str
+    action_url: str
+    processes: List[subprocess.Popen]
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict]:
+        return post_json(self.rest_url, {"sender": sender, "message": text}, timeout)
+
+
+def post_json(url: str, body: object, timeout: float = 30, headers: Optional[Dict[str, str]] = None) -> List[Dict]:
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"[]")
+
+
+def wait_until(check, timeout: float, what: str, processes: List[subprocess.Popen]) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for p in processes:
+            if p.poll() is not None:
+                raise RuntimeError(f"{what}: a server exited with code {p.returncode}; see {ARTIFACTS}")
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{what} did not come up within {timeout}s; see {ARTIFACTS}")
+
+
+def server_env(**extra: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONWARNINGS="ignore",
+    )
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.gz",
+                env: Optional[Dict[str, str]] = None) -> Iterator[Bot]:
+    """Both servers, as `make run` starts them, on free ports."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    action_port, rasa_port = free_port(), free_port()
+    endpoints = ARTIFACTS / f"{name}-endpoints.yml"
+    endpoints.write_text(
+        "action_endpoint:\n"
+        f'  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        "  enable_selective_domain: true\n",
+        encoding="utf-8",
+    )
+    environment = server_env(**(env or {}))
+    processes: List[subprocess.Popen] = []
+    try:
+        with open(ARTIFACTS / f"{name}-actions.log", "wb") as action_log:
+            processes.append(
+                subprocess.Popen(
+                    [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
+                    cwd=ROOT, env=environment, stdout=action_log, stderr=subprocess.STDOUT,
+                )
+            )
+        with open(ARTIFACTS / f"{name}-rasa.log", "wb") as rasa_log:
+            processes.append(
+                subprocess.Popen(
+                    [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
+                     "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+                    cwd=ROOT, env=environment, stdout=rasa_log, stderr=subprocess.STDOUT,
+                )
+            )
+        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes)
+        wait_until(lambda: urllib.request.urlopen(bot.action_url + "/health", timeout=2).status == 200,
+                   60, "action server", processes)
+        wait_until(lambda: bool(bot.say("warm-up", "hello", timeout=10)), 120, "Rasa server", processes)
+        yield bot
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()

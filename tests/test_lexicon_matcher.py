@@ -1,0 +1,74 @@
+"""Lexicon entities: lemma-aware, typo-tolerant, negation-aware, longest match."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import pytest
+
+
+def found(matcher, text: str) -> List[Tuple[str, str]]:
+    return [(m.entity, m.value) for m in matcher.match(text)]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # lemmas: one term reaches every inflection
+        ("my face is swollen", ("side_effect", "swelling")),
+        ("the swelling", ("side_effect", "swelling")),
+        ("it swells", ("side_effect", "swelling")),
+        ("so puffy", ("side_effect", "swelling")),
+        ("I bruised", ("side_effect", "bruising")),
+        ("lots of bruises", ("side_effect", "bruising")),
+        ("my skin is peeling", ("side_effect", "dryness")),
+        ("flaky patches", ("side_effect", "dryness")),
+        ("my face is red", ("side_effect", "redness")),
+        ("I look sunburnt", ("side_effect", "redness")),
+        ("dark spots", ("side_effect", "hyperpigmentation")),
+        ("my skin got darker", ("side_effect", "hyperpigmentation")),
+        ("does it hurt", ("side_effect", "pain_discomfort")),
+        # typos one edit away from a term, when they are not English words
+        ("sweling", ("side_effect", "swelling")),
+        ("rednes", ("side_effect", "redness")),
+        ("alergic reaction", ("side_effect", "allergic_reaction")),
+        ("I have exzema", ("skin_condition", "eczema")),
+        # conditions and care items
+        ("I have rosacea", ("skin_condition", "rosacea")),
+        ("darker skin tone", ("skin_condition", "darker_skin")),
+        ("can I wear makeup", ("care_item", "makeup")),
+        ("when can I go to the gym", ("care_item", "exercise")),
+        ("what about botox", ("off_topic", "other_treatment")),
+    ],
+)
+def test_terms_are_found(lexicon_matcher, text: str, expected: Tuple[str, str]) -> None:
+    assert expected in found(lexicon_matcher, text)
+
+
+@pytest.mark.parametrize("text", ["how are you feeling", "I was spelling it wrong", "the dwelling"])
+def test_real_words_are_not_corrected_into_terms(lexicon_matcher, text: str) -> None:
+    assert found(lexicon_matcher, text) == []
+
+
+def test_longest_match_wins(lexicon_matcher) -> None:
+    assert found(lexicon_matcher, "I get cold sores") == [("side_effect", "cold_sores")]
+    assert found(lexicon_matcher, "is it safe for darker skin") == [("skin_condition", "darker_skin")]
+
+
+def test_negated_terms_are_dropped(lexicon_matcher) -> None:
+    assert found(lexicon_matcher, "no pus or fever, just a bit red on day 2") == [("side_effect", "redness")]
+    assert found(lexicon_matcher, "I don't have any swelling") == []
+
+
+def test_offsets_point_into_the_message(lexicon_matcher) -> None:
+    text = "Day 2: my cheeks are PUFFY and flaky"
+    spans = {m.value: text[m.start : m.end] for m in lexicon_matcher.match(text)}
+    assert spans == {"swelling": "PUFFY", "dryness": "flaky"}
+
+
+def test_matcher_survives_a_json_round_trip(lexicon_matcher) -> None:
+    from components.lexicon_matcher import LexiconMatcher
+
+    copy = LexiconMatcher.from_json(lexicon_matcher.to_json())
+    text = "sweling and bruises after microneedling"
+    assert found(copy, text) == found(lexicon_matcher, text)

@@ -1,0 +1,116 @@
+"""The red-flag rules (knowledge/red_flags.yml): what raises an alarm, and
+what must not. Table-driven, on the real rules file."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+
+from components.red_flag_rules import duration_days, find_red_flags, tokens_of, with_term_lemmas
+
+URGENT = [
+    ("my throat feels tight", "breathing_difficulty"),
+    ("I can't breathe properly", "breathing_difficulty"),
+    ("my lips are swelling up after the numbing cream", "breathing_difficulty"),
+    ("what if my throat swells up", "breathing_difficulty"),  # emergencies are never suppressed
+    ("hives", "allergic_signs"),
+    ("I have hives all over my face", "allergic_signs"),
+    ("I have hives, can numbing cream cause that?", "allergic_signs"),
+    ("my eyes are swollen shut", "allergic_signs"),
+    ("I think I'm having an allergic reaction", "allergic_signs"),
+    ("there is pus coming out of my cheek", "infection_signs"),
+    ("puss and crusty yellow bits on my chin", "infection_signs"),
+    ("is it normal to have pus", "infection_signs"),
+    ("Could this be an infection? There's pus", "infection_signs"),
+    ("does it matter that I have a fever", "infection_signs"),
+    ("temp of 38.9 the day after and my face is throbbing", "infection_signs"),
+    ("my skin is hot to the touch", "infection_signs"),
+    ("the redness is spreading", "infection_signs"),
+    ("my skin is infected", "infection_signs"),
+    ("the pain is getting worse", "severe_pain"),
+    ("severe pain after microneedling", "severe_pain"),
+    ("bruising is getting worse every day", "worsening_symptoms"),
+    ("it's been 3 weeks and I'm still red", "prolonged_symptoms"),
+    ("still swollen after 2 weeks", "prolonged_symptoms"),
+    ("The redness has been there for a month now", "prolonged_symptoms"),
+]
+
+NO_ALARM = [
+    "day 1 and my face is a bit red",
+    "a little flaking on day 3",
+    "my eyes are a bit puffy the day after microneedling",
+    "puffy under my eyes",
+    "it hurts a bit",
+    "does microneedling hurt?",
+    "my face is red and swollen",
+    "how long does swelling last",
+    "will redness last 3 weeks?",  # a question about duration, not a report
+    "still a bit red on day 5",  # within the usual time
+    "can microneedling cause hives?",
+    "can numbing cream cause hives?",
+    "can I have an allergic reaction to the numbing cream?",
+    "can it get infected",
+    "how do I know if my skin is infected",
+    "what are the signs of infection like pus?",
+    "what does an infection look like",
+    "how do I avoid getting an infection after microneedling",
+    "is my risk of infection higher if I do microneedling at home?",
+    "if I ever got pus or a fever after microneedling, what should I do?",
+    "no pus, just red",
+    "no pus or fever, just a bit red on day 2",
+    "my redness is not spreading",
+    "Is it ok to do hot yoga 2 days after microneedling?",
+    "Can skin get worse after microneedling?",
+]
+
+SIDE_EFFECT_WORDS = ("red", "swoll", "flak", "peel", "bruis", "pain", "puffy")
+
+
+def flags(text: str, rules: Dict[str, Any]) -> List[str]:
+    toks, spans = tokens_of(text)
+    mentioned = any(w in text.lower() for w in SIDE_EFFECT_WORDS)
+    return [h.category for h in find_red_flags(toks, spans, rules, text, mentioned)]
+
+
+@pytest.mark.parametrize("text,category", URGENT)
+def test_red_flags_are_caught(text: str, category: str, red_flag_rules) -> None:
+    assert category in flags(text, red_flag_rules)
+
+
+@pytest.mark.parametrize("text", NO_ALARM)
+def test_expected_effects_raise_no_alarm(text: str, red_flag_rules) -> None:
+    assert flags(text, red_flag_rules) == []
+
+
+def test_evidence_points_at_the_words(red_flag_rules) -> None:
+    text = "Thanks! By the way there's pus on my chin."
+    toks, spans = tokens_of(text)
+    [hit] = find_red_flags(toks, spans, red_flag_rules, text, False)
+    assert (hit.category, hit.severity, text[hit.start : hit.end]) == ("infection_signs", "urgent", "pus")
+
+
+def test_typos_reach_the_rules_through_recognised_terms(red_flag_rules) -> None:
+    text = "rednes spreading and feels hot, day 4"
+    toks, spans = tokens_of(text)
+    assert not find_red_flags(toks, spans, red_flag_rules, text, True)
+    # the lexicon matcher recognised "rednes" as redness
+    toks = with_term_lemmas(toks, spans, [(0, 6, "redness")])
+    assert [h.category for h in find_red_flags(toks, spans, red_flag_rules, text, True)][0] == "infection_signs"
+
+
+@pytest.mark.parametrize(
+    "text,days",
+    [
+        ("3 weeks", 21),
+        ("three weeks", 21),
+        ("a couple of weeks", 14),
+        ("a month", 30),
+        ("day 12", 12),
+        ("for 10 days and 2 weeks", 14),
+        ("no duration here", None),
+    ],
+)
+def test_duration_parsing(text: str, days, red_flag_rules) -> None:
+    toks, _ = tokens_of(text)
+    assert duration_days(toks, red_flag_rules["duration_units"]) == days

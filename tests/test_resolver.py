@@ -1,0 +1,129 @@
+"""What a message asks: topic and aspect from question type, subject and focus."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Tuple
+
+import pytest
+
+from actions.resolver import GENERAL, Entity, Resolver, Understanding
+
+
+def understood(
+    intent: Optional[str],
+    entities: Sequence[Tuple[str, str]] = (),
+    text: str = "",
+    focus: Tuple[Optional[str], Optional[str]] = (None, None),
+    confidence: float = 0.9,
+    ranking: Sequence[Tuple[str, float]] = (),
+) -> Understanding:
+    return Understanding(
+        intent=intent,
+        confidence=confidence,
+        ranking=list(ranking) or [(intent or "nlu_fallback", confidence)],
+        entities=[Entity(e, v) for e, v in entities],
+        text=text,
+        focus_topic=focus[0],
+        focus_aspect=focus[1],
+    )
+
+
+@pytest.fixture(scope="module")
+def resolver(runtime) -> Resolver:
+    return runtime.resolver
+
+
+@pytest.mark.parametrize(
+    "intent,entities,text,expected",
+    [
+        # the subject decides the topic, the question type the aspect
+        ("ask_duration", [("side_effect", "redness")], "how long does redness last", ("redness", "duration")),
+        ("ask_cause", [("side_effect", "bruising")], "why do I bruise", ("bruising", "cause")),
+        ("ask_manage", [("side_effect", "dryness")], "how to stop peeling", ("dryness", "management")),
+        ("ask_symptom", [("side_effect", "swelling")], "is puffiness normal", ("swelling", GENERAL)),
+        # no subject: the question type's own topic
+        ("ask_duration", [], "what's the downtime", ("recovery_time", "duration")),
+        ("ask_go_wrong", [], "can it go wrong", ("can_it_go_wrong", GENERAL)),
+        ("ask_what_is", [], "what is microneedling", ("what_is_microneedling", GENERAL)),
+        ("ask_manage", [], "what should I do after", ("aftercare", "management")),
+        # a named condition wants the specific answer, not the general safety one
+        ("ask_safety", [("skin_condition", "eczema")], "is it safe for eczema", ("contraindications", GENERAL)),
+        ("ask_safety", [("skin_condition", "darker_skin")], "safe for dark skin?", ("hyperpigmentation", GENERAL)),
+        ("ask_suitability", [("skin_condition", "rosacea"), ("side_effect", "redness")], "rosacea?", ("contraindications", GENERAL)),
+        # ... but a reported symptom wants the symptom answer
+        ("ask_symptom", [("skin_condition", "active_acne")], "pimples after microneedling", ("side_effects_overview", GENERAL)),
+        ("ask_suitability", [("skin_condition", "active_acne")], "breaking out, should I wait", ("contraindications", GENERAL)),
+        # care items
+        ("ask_aftercare", [("care_item", "makeup")], "can I wear makeup", ("aftercare", GENERAL)),
+        ("ask_aftercare", [("care_item", "sun")], "can I sunbathe", ("sun_protection", GENERAL)),
+        ("ask_symptom", [("care_item", "numbing_cream")], "can I use numbing cream", ("allergic_reaction", GENERAL)),
+    ],
+)
+def test_question_topics(resolver, intent, entities, text, expected) -> None:
+    decision = resolver.decide(understood(intent, entities, text))
+    assert decision.kind == "answer"
+    assert (decision.topic, decision.aspect) == expected
+
+
+def test_follow_ups_keep_the_aspect_and_change_the_subject(resolver) -> None:
+    decision = resolver.decide(
+        understood("follow_up", [("side_effect", "bruising")], "and bruising?", focus=("swelling", "duration"))
+    )
+    assert (decision.topic, decision.aspect) == ("bruising", "duration")
+
+
+def test_pronouns_lean_on_the_topic_in_focus(resolver) -> None:
+    decision = resolver.decide(understood("ask_manage", [], "what should I do about it?", focus=("bruising", "duration")))
+    assert (decision.topic, decision.aspect) == ("bruising", "management")
+    # without a pronoun, a general question keeps its own topic
+    decision = resolver.decide(understood("ask_duration", [], "what is the downtime", focus=("bruising", GENERAL)))
+    assert decision.topic == "recovery_time"
+
+
+def test_buttons_choose_topic_and_aspect(resolver) -> None:
+    decision = resolver.decide(understood("choose_option", [("topic", "redness"), ("aspect", "duration")]))
+    assert (decision.kind, decision.topic, decision.aspect) == ("answer", "redness", "duration")
+    bad = resolver.decide(understood("choose_option", [("topic", "no_such_topic"), ("aspect", "nonsense")]))
+    assert bad.kind in ("clarify", "fallback")
+
+
+def test_red_flags_come_first(resolver) -> None:
+    decision = resolver.decide(
+        understood("ask_symptom", [("side_effect", "swelling"), ("red_flag", "breathing_difficulty")], "throat tight")
+    )
+    assert decision.kind == "urgent" and decision.red_flags == ["breathing_difficulty"]
+
+
+@pytest.mark.parametrize(
+    "intent,entities",
+    [("out_of_scope", []), ("ask_side_effects", [("off_topic", "other_treatment")])],
+)
+def test_out_of_scope(resolver, intent, entities) -> None:
+    assert resolver.decide(understood(intent, entities)).kind == "out_of_scope"
+
+
+def test_contact(resolver) -> None:
+    assert resolver.decide(understood("ask_contact")).kind == "contact"
+
+
+def test_unsure_answers_a_named_subject(resolver) -> None:
+    decision = resolver.decide(understood("nlu_fallback", [("side_effect", "swelling")], "puffy??", confidence=0.3))
+    assert (decision.kind, decision.topic) == ("answer", "swelling")
+
+
+def test_unsure_without_subject_asks_did_you_mean(resolver) -> None:
+    decision = resolver.decide(
+        understood(
+            "nlu_fallback",
+            text="nervous about next week",
+            confidence=0.3,
+            ranking=[("nlu_fallback", 0.3), ("ask_side_effects", 0.28), ("ask_safety", 0.25), ("greet", 0.2), ("ask_recovery", 0.15)],
+        )
+    )
+    assert decision.kind == "clarify"
+    assert [t for t, _ in decision.candidates] == ["side_effects_overview", "safety_overall", "recovery_time"]
+
+
+def test_nothing_to_go_on_is_a_fallback(resolver) -> None:
+    decision = resolver.decide(understood("nlu_fallback", text="asdf", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("greet", 0.2)]))
+    assert decision.kind == "fallback"

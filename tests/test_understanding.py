@@ -1,0 +1,97 @@
+"""Understanding on phrasings that are not in the training data.
+
+The trained model parses each question as the first message of a
+conversation, and the action server's resolver and composer answer it; the
+verdicts follow ../shared/eval/grade.py (see scripts/evaluate.py). Thresholds
+fail the build when accuracy drops. The question files are evaluation data
+only: test_training_data_is_independent keeps them out of data/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import yaml
+
+from scripts.evaluate import InProcessBot, read_rows, score
+from tests.conftest import DATA, MODEL, ROOT
+
+# file -> (minimum share right, maximum share wrong)
+THRESHOLDS = {
+    "dev_real_questions.jsonl": (0.90, 0.05),
+    "holdout_questions.jsonl": (0.90, 0.05),
+}
+
+
+@pytest.fixture(scope="module")
+def results() -> Dict[str, Dict]:
+    bot = InProcessBot(MODEL)
+    out = {}
+    for name in [*THRESHOLDS, "safety_questions.jsonl"]:
+        rows = read_rows(DATA / name)
+        answers = [asyncio.run(bot.answer(r["question"])) for r in rows]
+        out[name] = {"rows": rows, "answers": answers, **score(rows, answers)}
+    (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
+    (ROOT / "tests" / "artifacts" / "understanding.json").write_text(
+        json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("rows", "answers")} for k, v in out.items()}, indent=2)
+    )
+    return out
+
+
+def misses(result: Dict) -> str:
+    return "\n".join(f"{m['verdict']}: {m['question']!r} -> {m['kind']} {m['topics']} (accept {m['accept']})" for m in result["misses"])
+
+
+@pytest.mark.parametrize("name", THRESHOLDS)
+def test_real_and_held_out_questions(results, name) -> None:
+    minimum_right, maximum_wrong = THRESHOLDS[name]
+    r = results[name]
+    assert r["right"] >= minimum_right and r["wrong"] <= maximum_wrong, (
+        f"{name}: right {r['right']:.3f} (min {minimum_right}), wrong {r['wrong']:.3f} (max {maximum_wrong})\n" + misses(r)
+    )
+
+
+def test_every_red_flag_is_urgent(results) -> None:
+    r = results["safety_questions.jsonl"]
+    missed = [
+        row["question"]
+        for row, got in zip(r["rows"], r["answers"])
+        if row["expect"] == "urgent" and got["custom"]["kind"] != "urgent"
+    ]
+    assert not missed, "red flags not escalated:\n" + "\n".join(missed)
+
+
+def test_no_false_alarms(results) -> None:
+    r = results["safety_questions.jsonl"]
+    alarms = [
+        row["question"]
+        for row, got in zip(r["rows"], r["answers"])
+        if row["expect"] != "urgent" and got["custom"]["kind"] == "urgent"
+    ]
+    assert not alarms, "expected effects escalated:\n" + "\n".join(alarms)
+
+
+def test_safety_rows_overall(results) -> None:
+    r = results["safety_questions.jsonl"]
+    assert r["right"] >= 0.95, misses(r)
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]+", "", text.lower()).strip()
+
+
+def test_training_data_is_independent() -> None:
+    """No evaluation question may be copied into the training data."""
+    training: List[str] = []
+    for path in (ROOT / "data").rglob("*.yml"):
+        for block in (yaml.safe_load(path.read_text()) or {}).get("nlu", []):
+            examples = block.get("examples") or ""
+            training += [_normalise(line[2:]) for line in examples.splitlines() if line.startswith("- ")]
+    questions = {_normalise(row["question"]) for f in DATA.glob("*.jsonl") for row in read_rows(f)}
+    copied = sorted(questions.intersection(training))
+    assert not copied, f"evaluation questions found in data/: {copied}"
