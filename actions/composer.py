@@ -212,7 +212,8 @@ class Composer:
             text=(
                 "I'm sorry, I don't have information on that: I only answer from published "
                 "articles about microneedling and its side effects. For prices, sessions, "
-                f"bookings or other treatments, please {self._reach_clinic()}."
+                f"bookings or other treatments, please {self._reach_clinic()}. "
+                f"If this is a medical emergency, call {self.clinic.emergency_number}."
             ),
             custom=contract.payload("out_of_scope"),
             buttons=self._menu(),

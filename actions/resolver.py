@@ -49,7 +49,7 @@ _SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
     "ask_go_wrong": ("skin_condition", "side_effect", "care_item"),
     "ask_side_effects": ("skin_condition", "side_effect", "care_item"),
     "ask_what_is": ("side_effect", "skin_condition"),
-    "ask_benefits": ("skin_condition",),
+    "ask_benefits": ("skin_condition", "side_effect"),
     "ask_aftercare": ("care_item", "side_effect", "skin_condition"),
     "ask_sun": ("care_item",),
     "ask_practitioner": (),
@@ -60,6 +60,14 @@ _DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
 _REFERS_BACK = re.compile(
     r"\b(it|its|it's|this|that|these|those|they|them|there|same|one)\b", re.IGNORECASE
 )
+
+# Risk questions are not answered by what the treatment improves: "can it make
+# my acne scars worse?" is about going wrong, not about the benefits.
+_IGNORED_SUBJECT_TOPICS: Dict[str, Tuple[str, ...]] = {
+    "ask_safety": ("benefits",),
+    "ask_go_wrong": ("benefits",),
+    "ask_side_effects": ("benefits",),
+}
 
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
@@ -155,7 +163,9 @@ class Resolver:
 
     def _question(self, intent: str, u: Understanding) -> Decision:
         default_topic, aspect = QUESTION_INTENTS[intent]
-        subject = self._subject(u.entities, _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER))
+        subject = self._subject(
+            u.entities, _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER), _IGNORED_SUBJECT_TOPICS.get(intent, ())
+        )
         if subject is not None:
             return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS)
         if u.focus_topic and intent in _FOCUS_INTENTS:
@@ -169,11 +179,13 @@ class Resolver:
         topic = (entry.symptom_topic if as_symptom else None) or entry.topic
         return Decision("answer", topic=topic, aspect=aspect, subject=subject)
 
-    def _subject(self, entities: Sequence[Entity], order: Sequence[str]) -> Optional[Entity]:
+    def _subject(
+        self, entities: Sequence[Entity], order: Sequence[str], ignored_topics: Sequence[str] = ()
+    ) -> Optional[Entity]:
         for entity_type in order:
             for e in entities:
                 entry = self.store.lexicon_entry(e.entity, e.value)
-                if e.entity == entity_type and entry is not None and entry.topic is not None:
+                if e.entity == entity_type and entry is not None and entry.topic not in (None, *ignored_topics):
                     return e
         return None
 
@@ -215,8 +227,12 @@ class Resolver:
         return self._clarify(u) or Decision("fallback")
 
     def _clarify(self, u: Understanding) -> Optional[Decision]:
+        guesses = [(n, c) for n, c in u.ranking if n != "nlu_fallback"]
+        if guesses and guesses[0][0] == "out_of_scope":
+            # unsure, but leaning towards "not covered": decline honestly
+            return Decision("out_of_scope")
         candidates: List[Tuple[str, str]] = []
-        for name, confidence in u.ranking:
+        for name, confidence in guesses:
             if name not in QUESTION_INTENTS or confidence < 0.1:
                 continue
             decision = self._question(name, u)

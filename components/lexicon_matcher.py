@@ -89,7 +89,9 @@ class LexiconMatcher:
                         "words": [t.word for t in toks],
                     }
                 )
-                if len(toks) == 1:
+                # Off-topic words are never guessed from typos: a wrongly
+                # declined question ("laters" read as "lasers") costs an answer.
+                if len(toks) == 1 and entity != "off_topic":
                     words.add(toks[0].word)
         typo_terms = sorted(words)
         blocked = TypoIndex(typo_terms).real_words_near_terms(english_words())

@@ -33,7 +33,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 import rasa.shared.utils.io
 
 from actions.red_flags_config import load_red_flags
-from components.red_flag_rules import compile_rules, find_red_flags, tokens_of, with_term_lemmas
+from components.red_flag_rules import compile_rules, find_red_flags, tokens_of, with_term_lemmas, without_spans
 
 _FILE = "red_flags.json"
 RED_FLAG_INTENT = "report_red_flag"
@@ -100,8 +100,12 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
                 for e in entities
                 if e.get("entity") == "side_effect" and "start" in e and "end" in e
             ]
+            # Words inside an off-topic term ("hay fever", "lip filler") are
+            # about something else, not symptoms of this treatment.
+            off_topic = [(e["start"], e["end"]) for e in entities if e.get("entity") == "off_topic" and "start" in e]
             toks, spans = tokens_of(text)
             toks = with_term_lemmas(toks, spans, side_effects)
+            toks, spans = without_spans(toks, spans, off_topic)
             hits = find_red_flags(toks, spans, self._rules, text, bool(side_effects))
             if hits:
                 self._mark_urgent(message, hits, entities)
@@ -130,12 +134,15 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
 
     @staticmethod
     def _drop_red_flag_guess(message: Message) -> None:
+        """The classifier thought "red flag" but no rule agrees: treat the
+        message as not understood (nlu_fallback), keeping the rest of the
+        ranking, so the answer comes from the subject named or a "did you mean"."""
         intent = message.get(INTENT) or {}
         if intent.get(INTENT_NAME_KEY) != RED_FLAG_INTENT:
             return
         ranking = [
             r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != RED_FLAG_INTENT
         ]
-        fallback = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 0.0}
-        message.set(INTENT, ranking[0] if ranking else fallback, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        fallback = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)}
+        message.set(INTENT, fallback, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)

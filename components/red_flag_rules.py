@@ -50,6 +50,14 @@ def tokens_of(text: str) -> Tuple[List[Tok], List[Tuple[int, int]]]:
     return toks, spans
 
 
+def without_spans(
+    toks: List[Tok], spans: List[Tuple[int, int]], remove: Sequence[Tuple[int, int]]
+) -> Tuple[List[Tok], List[Tuple[int, int]]]:
+    """Drop the tokens that lie inside any of the `remove` character spans."""
+    keep = [i for i, (s, e) in enumerate(spans) if not any(rs <= s and e <= re_ for rs, re_ in remove)]
+    return [toks[i] for i in keep], [spans[i] for i in keep]
+
+
 def with_term_lemmas(
     toks: List[Tok], spans: Sequence[Tuple[int, int]], terms: Sequence[Tuple[int, int, str]]
 ) -> List[Tok]:
