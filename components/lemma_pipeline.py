@@ -62,7 +62,11 @@ def normalise(text: str) -> str:
     return lowered if len(lowered) == len(text) else text.translate(_APOSTROPHES)
 
 
+@functools.lru_cache(maxsize=256)
 def analyse(text: str) -> Doc:
+    """The lemmatised doc of a message. Cached: the tokenizer, the lexicon
+    matcher and the red-flag detector all read the same message; callers
+    only read the doc."""
     return lemma_pipeline()(normalise(text))
 
 

