@@ -12,6 +12,7 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
 export ACTION_SERVER_PORT
 
+mkdir -p var
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -26,7 +27,7 @@ prefix() { local tag=$1; while IFS= read -r line; do printf '%s %s\n' "$tag" "$l
 .venv/bin/python -m actions.server --port "$ACTION_SERVER_PORT" > >(prefix "[actions]") 2>&1 &
 pids+=($!)
 
-.venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" \
+.venv/bin/python -m server --model models/current.tar.gz --port "$RASA_PORT" \
   --endpoints endpoints.yml --credentials credentials.yml \
   > >(prefix "[rasa]   ") 2>&1 &
 pids+=($!)

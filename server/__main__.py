@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from functools import partial
 
 from actions import contract
 from actions.clinic import load_clinic
@@ -26,6 +25,12 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     parser.add_argument("--endpoints", default="endpoints.yml")
     parser.add_argument("--credentials", default="credentials.yml")
     parser.add_argument("--response-timeout", type=int, default=60)
+    parser.add_argument(
+        "--max-turns-per-session",
+        type=int,
+        default=int(os.environ.get("MAX_TURNS_PER_SESSION", "20")),
+        help="start a new session (slots carried over) after this many patient messages",
+    )
     return parser.parse_args(argv)
 
 
@@ -51,7 +56,7 @@ def main(argv: list | None = None) -> None:
 
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     configure_structlog(logging.getLevelName(os.environ.get("LOG_LEVEL", "INFO")))
-    patches.apply(*unavailable_reply())
+    patches.apply(*unavailable_reply(), max_turns=args.max_turns_per_session)
 
     endpoints = AvailableEndpoints.read_endpoints(args.endpoints)
     channels = create_http_input_channels(None, args.credentials)

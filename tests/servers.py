@@ -86,7 +86,8 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
     endpoints.write_text(
         "action_endpoint:\n"
         f'  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "  enable_selective_domain: true\n",
+        "  enable_selective_domain: true\n"
+        "  timeout: 2\n",
         encoding="utf-8",
     )
     environment = server_env(**(env or {}))
@@ -102,7 +103,7 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
         with open(ARTIFACTS / f"{name}-rasa.log", "wb") as rasa_log:
             processes.append(
                 subprocess.Popen(
-                    [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
+                    [str(VENV_BIN / "python"), "-m", "server", "--model", str(model), "--port", str(rasa_port),
                      "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
                     cwd=ROOT, env=environment, stdout=rasa_log, stderr=subprocess.STDOUT,
                 )
