@@ -5,6 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -23,7 +24,14 @@ $(STAMP): requirements.txt constraints.txt scripts/setup-venv.sh
 	@scripts/setup-venv.sh
 	@touch $@
 
-setup: $(STAMP)
+# The widget's files (rasa-webchat, the Inter font) and the browser test
+# driver (playwright-core), from the npm registry, at the locked versions.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@echo "setup: installing the web widget's npm packages"
+	@cd web && npm ci --ignore-scripts --no-audit --no-fund --legacy-peer-deps --loglevel=error
+	@touch $@
+
+setup: $(STAMP) $(WEB_STAMP)
 
 train: setup
 	@scripts/train-if-stale.sh

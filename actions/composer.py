@@ -111,7 +111,7 @@ class Composer:
         chosen = self._fit(facts)
         text = " ".join(lead + [f.text for f in chosen])
         return Reply(
-            text=f"{text}\n{self._source_line(chosen)}",
+            text=f"{text}\n\n{self._source_line(chosen)}",
             custom=contract.payload("answer", [d.topic], chosen),
             buttons=self._follow_up_buttons(d.topic, d.aspect, chosen),
             focus_topic=d.topic,
@@ -184,7 +184,8 @@ class Composer:
         if emergency:
             lines.append(
                 f"What you describe ({what}) can be serious. If you have trouble breathing, or "
-                f"your throat, tongue or lips are swelling, call {self.clinic.emergency_number} now."
+                f"your throat, tongue or lips are swelling, call {self.clinic.emergency_number} now. "
+                f"Then let your practitioner know, or call {self.clinic.name} on {self.clinic.phone}."
             )
         else:
             lines.append(
@@ -192,14 +193,14 @@ class Composer:
                 f"contact your practitioner or a doctor today, or call {self.clinic.name} on "
                 f"{self.clinic.phone}."
             )
-        facts = self.store.overview("when_to_seek_help")
-        for category in categories:
-            facts += self.store.facts_for(category.topic, "warning_signs")
+        # what the articles say about this sign, else their general instruction
+        facts = [f for c in categories for f in self.store.facts_for(c.topic, "warning_signs")]
+        facts = facts or self.store.overview("when_to_seek_help")[:1]
         chosen = self._fit(facts)
         lines.append(" ".join(f.text for f in chosen))
         topics = ["when_to_seek_help", *(c.topic for c in categories)]
         return Reply(
-            text="\n".join(lines) + "\n" + self._source_line(chosen),
+            text="\n\n".join([*lines, self._source_line(chosen)]),
             custom=contract.payload("urgent", topics, chosen),
         )
 

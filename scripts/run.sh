@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server together, logs to this terminal;
-# Ctrl-C stops both. Called by `make run` after set-up and training.
+# Start the action server, the Rasa server and the clinic web page together,
+# logs to this terminal; Ctrl-C stops them all. Called by `make run` after
+# set-up and training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,10 @@ pids+=($!)
   > >(prefix "[rasa]   ") 2>&1 &
 pids+=($!)
 
-echo "run: action server on http://127.0.0.1:$ACTION_SERVER_PORT, Rasa on http://localhost:$RASA_PORT (REST: /webhooks/rest/webhook). Ctrl-C stops both."
-# Stop everything as soon as either server exits.
+.venv/bin/python -m server.web --port "${WEB_PORT:-8080}" --rasa-url "${RASA_PUBLIC_URL:-http://localhost:$RASA_PORT}" \
+  > >(prefix "[web]    ") 2>&1 &
+pids+=($!)
+
+echo "run: action server on http://127.0.0.1:$ACTION_SERVER_PORT, Rasa on http://localhost:$RASA_PORT (REST: /webhooks/rest/webhook). clinic page with the chat on http://localhost:${WEB_PORT:-8080}/. Ctrl-C stops all."
+# Stop everything as soon as any server exits.
 wait -n "${pids[@]}"

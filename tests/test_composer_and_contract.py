@@ -87,10 +87,11 @@ def test_urgent_answers(runtime, red_flags, emergency) -> None:
     assert reply.custom["topics"][0] == "when_to_seek_help"
     assert reply.custom["sources"], "the urgent answer cites its source"
     clinic = runtime.clinic
+    assert clinic.phone in reply.text
     if emergency:
         assert f"call {clinic.emergency_number} now" in reply.text
     else:
-        assert "seek medical attention promptly" in reply.text and clinic.phone in reply.text
+        assert "seek medical attention promptly" in reply.text
 
 
 @pytest.mark.parametrize("kind", ["out_of_scope", "contact", "fallback"])
