@@ -59,7 +59,12 @@ def main(argv: list | None = None) -> None:
     patches.apply(*unavailable_reply(), max_turns=args.max_turns_per_session)
 
     endpoints = AvailableEndpoints.read_endpoints(args.endpoints)
-    channels = create_http_input_channels(None, args.credentials)
+    channels = []
+    for channel in create_http_input_channels(None, args.credentials):
+        if getattr(channel, "enabled", True):
+            channels.append(channel)
+        else:
+            logger.info("%s channel off: set %s to turn it on", channel.name(), ", ".join(channel.missing_env()))
     app = configure_app(
         channels,
         cors=None,

@@ -78,10 +78,13 @@ def server_env(**extra: str) -> Dict[str, str]:
 
 @contextmanager
 def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.gz",
-                env: Optional[Dict[str, str]] = None) -> Iterator[Bot]:
+                env: Optional[Dict[str, str]] = None, twilio_webhook_path: Optional[str] = None) -> Iterator[Bot]:
     """Both servers, as `make run` starts them, on free ports."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     action_port, rasa_port = free_port(), free_port()
+    env = dict(env or {})
+    if twilio_webhook_path:
+        env["TWILIO_WEBHOOK_URL"] = f"http://127.0.0.1:{rasa_port}{twilio_webhook_path}"
     endpoints = ARTIFACTS / f"{name}-endpoints.yml"
     endpoints.write_text(
         "action_endpoint:\n"
@@ -90,7 +93,10 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
         "  timeout: 2\n",
         encoding="utf-8",
     )
-    environment = server_env(**(env or {}))
+    environment = server_env(**env)
+    for name_ in ("TELEGRAM_ACCESS_TOKEN", "TWILIO_ACCOUNT_SID"):
+        if name_ not in env:
+            environment.pop(name_, None)  # channels off unless a test turns them on
     processes: List[subprocess.Popen] = []
     try:
         with open(ARTIFACTS / f"{name}-actions.log", "wb") as action_log:
