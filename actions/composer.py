@@ -130,14 +130,23 @@ class Composer:
         return chosen
 
     def _source_line(self, facts: Sequence[Fact]) -> str:
-        refs = []
+        """'Sources: "Title" (file, articles 2 and 4); ...', one entry per title."""
+        cited: Dict[Tuple[str, str], List[int]] = {}
         for fact in facts:
             for src in fact.sources:
                 article = self.store.article(src)
-                ref = f'"{article.title}" ({article.document}, article {article.number})'
-                if ref not in refs:
-                    refs.append(ref)
-        label = "Source" if len(refs) == 1 else "Sources"
+                numbers = cited.setdefault((article.title, article.document), [])
+                if article.number not in numbers:
+                    numbers.append(article.number)
+        refs = []
+        for (title, document), numbers in cited.items():
+            numbers.sort()
+            if len(numbers) == 1:
+                where = f"article {numbers[0]}"
+            else:
+                where = "articles " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+            refs.append(f'"{title}" ({document}, {where})')
+        label = "Source" if len(refs) == 1 and len(next(iter(cited.values()))) == 1 else "Sources"
         return f"{label}: " + "; ".join(refs)
 
     def _follow_up_buttons(self, topic_id: str, aspect: str, given: Sequence[Fact]) -> List[Dict[str, str]]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -33,6 +35,7 @@ class Bot:
     rasa_url: str
     action_url: str
     processes: List[subprocess.Popen]
+    web_url: Optional[str] = None
 
     @property
     def rest_url(self) -> str:
@@ -78,10 +81,12 @@ def server_env(**extra: str) -> Dict[str, str]:
 
 @contextmanager
 def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.gz",
-                env: Optional[Dict[str, str]] = None, twilio_webhook_path: Optional[str] = None) -> Iterator[Bot]:
-    """Both servers, as `make run` starts them, on free ports."""
+                env: Optional[Dict[str, str]] = None, twilio_webhook_path: Optional[str] = None,
+                with_web: bool = False) -> Iterator[Bot]:
+    """The servers, as `make run` starts them, on free ports (the web page too
+    when `with_web`)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    action_port, rasa_port = free_port(), free_port()
+    action_port, rasa_port, web_port = free_port(), free_port(), free_port()
     env = dict(env or {})
     if twilio_webhook_path:
         env["TWILIO_WEBHOOK_URL"] = f"http://127.0.0.1:{rasa_port}{twilio_webhook_path}"
@@ -93,6 +98,12 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
         "  timeout: 2\n",
         encoding="utf-8",
     )
+    credentials = ARTIFACTS / f"{name}-credentials.yml"
+    credentials_data = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    credentials_data["server.socketio_channel.ClinicSocketIOInput"]["cors_allowed_origins"] = [
+        f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"
+    ]
+    credentials.write_text(yaml.safe_dump(credentials_data), encoding="utf-8")
     environment = server_env(**env)
     for name_ in ("TELEGRAM_ACCESS_TOKEN", "TWILIO_ACCOUNT_SID"):
         if name_ not in env:
@@ -110,14 +121,26 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
             processes.append(
                 subprocess.Popen(
                     [str(VENV_BIN / "python"), "-m", "server", "--model", str(model), "--port", str(rasa_port),
-                     "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")],
+                     "--endpoints", str(endpoints), "--credentials", str(credentials)],
                     cwd=ROOT, env=environment, stdout=rasa_log, stderr=subprocess.STDOUT,
                 )
             )
-        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes)
+        if with_web:
+            with open(ARTIFACTS / f"{name}-web.log", "wb") as web_log:
+                processes.append(
+                    subprocess.Popen(
+                        [str(VENV_BIN / "python"), "-m", "server.web", "--port", str(web_port),
+                         "--rasa-url", f"http://localhost:{rasa_port}"],
+                        cwd=ROOT, env=environment, stdout=web_log, stderr=subprocess.STDOUT,
+                    )
+                )
+        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes,
+                  f"http://localhost:{web_port}" if with_web else None)
         wait_until(lambda: urllib.request.urlopen(bot.action_url + "/health", timeout=2).status == 200,
                    60, "action server", processes)
         wait_until(lambda: bool(bot.say("warm-up", "hello", timeout=10)), 120, "Rasa server", processes)
+        if bot.web_url:
+            wait_until(lambda: urllib.request.urlopen(bot.web_url, timeout=2).status == 200, 30, "web page", processes)
         yield bot
     finally:
         for p in processes:
