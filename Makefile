@@ -49,6 +49,11 @@ eval: train
 	@$(PY) scripts/evaluate.py --show tests/data/dev_real_questions.jsonl \
 	  tests/data/holdout_questions.jsonl tests/data/safety_questions.jsonl
 
+# Speed, memory and understanding against Rasa's default config, measured in
+# one run; writes docs/benchmarks.md, docs/benchmarks.json, docs/benchmarks.png.
+bench: train
+	@$(PY) scripts/bench.py
+
 # Re-resolve the pinned dependency set after changing requirements.txt.
 constraints: setup
 	@$(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt
