@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run shell test eval bench constraints clean
+.PHONY: help setup train run shell test eval bench prune-conversations constraints clean
 
 help:
 	@echo "make run    set up, train if needed, start the bot (REST on :5005)"
@@ -53,6 +53,10 @@ eval: train
 # one run; writes docs/benchmarks.md, docs/benchmarks.json, docs/benchmarks.png.
 bench: train
 	@$(PY) scripts/bench.py
+
+# Delete stored conversations older than DAYS (default: RETENTION_DAYS or 90).
+prune-conversations: setup
+	@$(PY) -m server.retention $(if $(DAYS),--days $(DAYS))
 
 # Re-resolve the pinned dependency set after changing requirements.txt.
 constraints: setup

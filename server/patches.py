@@ -121,6 +121,17 @@ def _reuse_action_server_sessions() -> None:
 
     EndpointConfig.session = session  # type: ignore[assignment]
 
+    original_request = EndpointConfig.request
+
+    async def request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
+        # RemoteAction passes its own 5-minute timeout with every call; the
+        # endpoint's configured timeout wins.
+        if "timeout" in self.kwargs and "timeout" in kwargs:
+            kwargs["timeout"] = aiohttp.ClientTimeout(total=float(self.kwargs["timeout"]))
+        return await original_request(self, *args, **kwargs)
+
+    EndpointConfig.request = request  # type: ignore[assignment]
+
 
 async def close_sessions(*_args: Any) -> None:
     """Close the shared sessions (a Sanic `after_server_stop` listener)."""

@@ -14,6 +14,13 @@ a measured reason (docs/benchmarks.md):
 - An index on (sender_id, type_name, timestamp), so finding a conversation's
   latest session start reads a few index entries, not its whole history.
 - `delete_older_than(days)` for the retention command (server/retention.py).
+- It fails loudly: an unreachable database at start raises StorageUnavailable
+  (Rasa's store retries forever, and Rasa falls back to an in-memory store
+  when a custom store cannot be loaded), and errors while serving reach the
+  channel, which answers 503 (server/rest_channel.py) instead of Rasa's
+  FailSafeTrackerStore silently starting the conversation afresh.
+- Emails and phone numbers in what patients type are masked before they are
+  stored (REDACT_PERSONAL_DATA, server/guards.py).
 """
 
 from __future__ import annotations
@@ -21,17 +28,34 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs, validate_port
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.exc import SQLAlchemyError
+
+from server.guards import redact, redaction_enabled
 
 logger = logging.getLogger(__name__)
 
 SESSION_INDEX = "ix_events_sender_type_time"
+
+
+def redact_user_event(data: Dict[str, Any]) -> Dict[str, Any]:
+    """A user event with emails and phone numbers masked in its text."""
+    data = dict(data)
+    if isinstance(data.get("text"), str):
+        data["text"] = redact(data["text"])
+    parse = data.get("parse_data")
+    if isinstance(parse, dict) and isinstance(parse.get("text"), str):
+        data["parse_data"] = {**parse, "text": redact(parse["text"])}
+    return data
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,12 +66,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class StorageUnavailable(Exception):
+    """The conversation database cannot be used."""
+
+
 class ClinicTrackerStore(SQLTrackerStore):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # creates the table; Rasa's URL rules
-        if self.engine.dialect.name == "sqlite":
-            url = self.engine.url
-            self.engine.dispose()
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        dialect: Text = "sqlite",
+        host: Optional[Text] = None,
+        port: Optional[int] = None,
+        db: Text = "rasa.db",
+        username: Optional[Text] = None,
+        password: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        query: Optional[Dict] = None,
+        **kwargs: Any,
+    ) -> None:
+        url = self.get_db_url(dialect, host, validate_port(port), db, username, password, None, query)
+        if dialect == "sqlite":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
             self.engine = sa.create_engine(
                 url,
                 poolclass=sa.pool.QueuePool,
@@ -56,7 +95,16 @@ class ClinicTrackerStore(SQLTrackerStore):
                 connect_args={"check_same_thread": False},
             )
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        else:  # PostgreSQL: SQL_POOL_SIZE and SQL_MAX_OVERFLOW size the pool, as in Rasa
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        try:
+            self.Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as error:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StorageUnavailable(f"cannot open the conversation database {where}: {error}") from error
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        TrackerStore.__init__(self, domain, event_broker, **kwargs)
+        self.redact = redaction_enabled()
         self.table = t = self.SQLEvent.__table__
         # Statements built once; each call only binds the sender id.
         sender = sa.bindparam("sender_id")
@@ -69,6 +117,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         self._select_session = sa.select(t.c.data).where(in_session).order_by(t.c.id)
         self._select_all = sa.select(t.c.data).where(t.c.sender_id == sender).order_by(t.c.id)
         self._count_session = sa.select(sa.func.count()).select_from(t).where(in_session)
+        self._any_event = sa.select(t.c.id).where(t.c.sender_id == sender).limit(1)
         with self.engine.begin() as connection:
             connection.execute(
                 sa.text(
@@ -76,6 +125,11 @@ class ClinicTrackerStore(SQLTrackerStore):
                     "ON events (sender_id, type_name, timestamp)"
                 )
             )
+
+    async def exists(self, sender_id: Text) -> bool:
+        """Whether any event was ever stored for this conversation."""
+        with self.engine.connect() as connection:
+            return connection.execute(self._any_event, {"sender_id": sender_id}).first() is not None
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
@@ -95,6 +149,8 @@ class ClinicTrackerStore(SQLTrackerStore):
             rows: List[Dict[str, Any]] = []
             for event in list(tracker.events)[stored:]:
                 data = event.as_dict()
+                if self.redact and event.type_name == "user":
+                    data = redact_user_event(data)
                 rows.append(
                     {
                         "sender_id": tracker.sender_id,

@@ -13,9 +13,9 @@ import subprocess
 import time
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
@@ -30,26 +30,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+TOKEN_HEADER = "X-Conversation-Token"
+
+
 @dataclass
 class Bot:
     rasa_url: str
     action_url: str
     processes: List[subprocess.Popen]
     web_url: Optional[str] = None
+    tokens: Dict[str, str] = field(default_factory=dict)
 
     @property
     def rest_url(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
 
     def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict]:
-        return post_json(self.rest_url, {"sender": sender, "message": text}, timeout)
+        """Send as the patient of conversation `sender` (presenting its token)."""
+        headers = {TOKEN_HEADER: self.tokens[sender]} if sender in self.tokens else {}
+        messages, reply_headers = post_json(self.rest_url, {"sender": sender, "message": text}, timeout, headers)
+        if reply_headers.get(TOKEN_HEADER):
+            self.tokens[sender] = reply_headers[TOKEN_HEADER]
+        return messages
 
 
-def post_json(url: str, body: object, timeout: float = 30, headers: Optional[Dict[str, str]] = None) -> List[Dict]:
+def post_json(
+    url: str, body: object, timeout: float = 30, headers: Optional[Dict[str, str]] = None
+) -> Tuple[List[Dict], Dict[str, str]]:
+    """POST JSON; return the decoded reply and its headers."""
     data = json.dumps(body).encode()
     request = urllib.request.Request(url, data, {"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read() or b"[]")
+        return json.loads(response.read() or b"[]"), dict(response.headers)
 
 
 def wait_until(check, timeout: float, what: str, processes: List[subprocess.Popen]) -> None:
@@ -82,7 +94,8 @@ def server_env(**extra: str) -> Dict[str, str]:
 @contextmanager
 def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.gz",
                 env: Optional[Dict[str, str]] = None, twilio_webhook_path: Optional[str] = None,
-                with_web: bool = False) -> Iterator[Bot]:
+                with_web: bool = False, fresh_database: bool = True,
+                action_endpoint: Optional[str] = None) -> Iterator[Bot]:
     """The servers, as `make run` starts them, on free ports (the web page too
     when `with_web`)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -91,11 +104,19 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
     if twilio_webhook_path:
         env["TWILIO_WEBHOOK_URL"] = f"http://127.0.0.1:{rasa_port}{twilio_webhook_path}"
     endpoints = ARTIFACTS / f"{name}-endpoints.yml"
+    database = ARTIFACTS / f"{name}.db"
+    if fresh_database:
+        for leftover in ARTIFACTS.glob(f"{name}.db*"):
+            leftover.unlink()
     endpoints.write_text(
         "action_endpoint:\n"
-        f'  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'  url: "{action_endpoint or f"http://127.0.0.1:{action_port}/webhook"}"\n'
         "  enable_selective_domain: true\n"
-        "  timeout: 2\n",
+        "  timeout: 2\n"
+        "tracker_store:\n"
+        "  type: server.tracker_store.ClinicTrackerStore\n"
+        "  dialect: sqlite\n"
+        f"  db: {database}\n",
         encoding="utf-8",
     )
     credentials = ARTIFACTS / f"{name}-credentials.yml"
@@ -110,13 +131,14 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
             environment.pop(name_, None)  # channels off unless a test turns them on
     processes: List[subprocess.Popen] = []
     try:
-        with open(ARTIFACTS / f"{name}-actions.log", "wb") as action_log:
-            processes.append(
-                subprocess.Popen(
-                    [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
-                    cwd=ROOT, env=environment, stdout=action_log, stderr=subprocess.STDOUT,
+        if action_endpoint is None:
+            with open(ARTIFACTS / f"{name}-actions.log", "wb") as action_log:
+                processes.append(
+                    subprocess.Popen(
+                        [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
+                        cwd=ROOT, env=environment, stdout=action_log, stderr=subprocess.STDOUT,
+                    )
                 )
-            )
         with open(ARTIFACTS / f"{name}-rasa.log", "wb") as rasa_log:
             processes.append(
                 subprocess.Popen(
@@ -136,9 +158,11 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
                 )
         bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes,
                   f"http://localhost:{web_port}" if with_web else None)
-        wait_until(lambda: urllib.request.urlopen(bot.action_url + "/health", timeout=2).status == 200,
-                   60, "action server", processes)
-        wait_until(lambda: bool(bot.say("warm-up", "hello", timeout=10)), 120, "Rasa server", processes)
+        if action_endpoint is None:
+            wait_until(lambda: urllib.request.urlopen(bot.action_url + "/health", timeout=2).status == 200,
+                       60, "action server", processes)
+        warm_up = f"warm-up-{os.getpid()}-{time.time_ns()}"
+        wait_until(lambda: bool(bot.say(warm_up, "hello", timeout=10)), 120, "Rasa server", processes)
         if bot.web_url:
             wait_until(lambda: urllib.request.urlopen(bot.web_url, timeout=2).status == 200, 30, "web page", processes)
         yield bot
