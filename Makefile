@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup train run shell test eval bench prune-conversations constraints clean
+.PHONY: help setup train run shell test eval bench audit prune-conversations constraints clean
 
 help:
 	@echo "make run    set up, train if needed, start the bot (REST on :5005)"
@@ -53,6 +53,16 @@ eval: train
 # one run; writes docs/benchmarks.md, docs/benchmarks.json, docs/benchmarks.png.
 bench: train
 	@$(PY) scripts/bench.py
+
+# Pinned dependencies against known advisories, in a separate venv.
+AUDIT_VENV := .venv-audit
+$(AUDIT_VENV)/.installed:
+	@$$(scripts/find-python.sh) -m venv $(AUDIT_VENV)
+	@$(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check "pip-audit==2.10.1" "safety-db==2021.7.17" "packaging>=23" 2> >(grep -v "is ignored" >&2)
+	@touch $@
+
+audit: $(AUDIT_VENV)/.installed
+	@$(AUDIT_VENV)/bin/python scripts/audit_dependencies.py
 
 # Delete stored conversations older than DAYS (default: RETENTION_DAYS or 90).
 prune-conversations: setup

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from actions.facts_schema import ASPECTS, OFF_TOPIC, TOPIC_IDS
@@ -143,6 +143,9 @@ class Resolver:
         self.store = store
 
     def decide(self, u: Understanding) -> Decision:
+        if u.focus_topic is not None and u.focus_topic not in self.store.topics:
+            # a slot from an older facts file, or tampered with: no focus
+            u = replace(u, focus_topic=None, focus_aspect=None)
         red_flags = [e.value for e in u.entities if e.entity == "red_flag"]
         if u.intent == "report_red_flag" or red_flags:
             return Decision("urgent", red_flags=red_flags or ["unspecified"])

@@ -18,7 +18,7 @@ works unchanged. What differs from Rasa 3.6.21's SocketIOInput:
   which fails for this contract.
 - Urgent answers carry a CSS class (rasa-webchat's `metadata.customCss`),
   so the page shows them distinctly.
-- Oversized or non-text messages get a polite reply instead of reaching NLU.
+- Oversized, empty or non-text messages get a polite reply instead of reaching NLU.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncServer
 
+from actions import contract
+from server.rest_channel import EMPTY_MESSAGE_TEXT
 from server.sessions import SessionSigner, load_secret
 
 logger = logging.getLogger(__name__)
@@ -129,6 +131,11 @@ class ClinicSocketIOInput(SocketIOInput):
             text = data.get("message") if isinstance(data, dict) else None
             if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
                 await output.send_text_message(conversation_id, TOO_LONG_TEXT)
+                return
+            if not text.strip():
+                await output.send_response(
+                    conversation_id, {"text": EMPTY_MESSAGE_TEXT, "custom": contract.payload("fallback")}
+                )
                 return
             await on_new_message(
                 UserMessage(text, output, conversation_id, input_channel=self.name(), metadata={})
