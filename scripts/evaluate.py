@@ -132,8 +132,26 @@ def score(rows: Iterable[Dict[str, Any]], answers: Iterable[Dict[str, Any]]) -> 
     }
 
 
-async def evaluate(model: Path, files: List[Path]) -> Dict[str, Dict[str, Any]]:
-    bot = InProcessBot(model)
+class RestBot:
+    """A running bot over REST, one fresh conversation per question (as grade.py)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def answer(self, text: str) -> Dict[str, Any]:
+        import urllib.request
+        import uuid
+
+        body = json.dumps({"sender": "eval-" + uuid.uuid4().hex[:12], "message": text}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            messages = json.loads(reply.read() or b"[]")
+        customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
+        return {"parse": {}, "custom": customs[0] if customs else {}, "text": " ".join(m.get("text", "") for m in messages)}
+
+
+async def evaluate(model: Path, files: List[Path], url: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
+    bot = RestBot(url) if url else InProcessBot(model)
     results = {}
     for path in files:
         rows = read_rows(path)
@@ -142,14 +160,45 @@ async def evaluate(model: Path, files: List[Path]) -> Dict[str, Dict[str, Any]]:
     return results
 
 
+def markdown(results: Dict[str, Dict[str, Any]], how: str) -> str:
+    """Summary, per-topic table and every miss, for docs/evaluation.md."""
+    lines = [f"Measured {how}.", "", "| file | questions | right | wrong | declined | clarify | silent |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, r in results.items():
+        t = r["tally"]
+        lines.append(f"| {name} | {r['n']} | {r['right']:.1%} | {r['wrong']:.1%} | {t.get('declined', 0)} | "
+                     f"{t.get('clarify', 0)} | {t.get('silent', 0)} |")
+    topics: Dict[str, Counter] = defaultdict(Counter)
+    for r in results.values():
+        for topic, tally in r["per_topic"].items():
+            topics[topic].update(tally)
+    lines += ["", "Per topic (first accepted topic of each question; all files together):", "",
+              "| topic | questions | right | wrong | other |", "| --- | --- | --- | --- | --- |"]
+    for topic, tally in sorted(topics.items()):
+        n = sum(tally.values())
+        other = n - tally["right"] - tally["wrong"]
+        lines.append(f"| {topic} | {n} | {tally['right']} | {tally['wrong']} | {other} |")
+    lines += ["", "Every question not answered right:", ""]
+    for name, r in results.items():
+        for m in r["misses"]:
+            lines.append(f"- `{name}` {m['id']} {m['verdict']}: \"{m['question']}\" -> {m['kind']} "
+                         f"{m['topics']} (accept {m['accept']})")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
     parser.add_argument("--show", action="store_true", help="print every miss")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--url", help="score a running bot over REST instead (e.g. http://localhost:5005/webhooks/rest/webhook)")
+    parser.add_argument("--markdown", type=Path, help="write summary, per-topic table and misses here")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
-    results = asyncio.run(evaluate(args.model, args.files))
+    results = asyncio.run(evaluate(args.model, args.files, args.url))
+    if args.markdown:
+        how = f"over REST at {args.url}" if args.url else "in process (the model's NLU and the action server's code)"
+        args.markdown.write_text(markdown(results, how), encoding="utf-8")
     for name, r in results.items():
         if args.show:
             for m in r["misses"]:
