@@ -9,24 +9,20 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from actions.facts_store import load_facts
+from components.compiled_file import CompiledFileComponent
 from components.lexicon_matcher import LexiconMatcher
 
-_FILE = "lexicon.json"
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class LexiconEntityExtractor(GraphComponent, EntityExtractorMixin):
+class LexiconEntityExtractor(CompiledFileComponent, EntityExtractorMixin):
+    file_name = "lexicon.json"
+    _matcher: Optional[LexiconMatcher] = None
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
@@ -36,52 +32,14 @@ class LexiconEntityExtractor(GraphComponent, EntityExtractorMixin):
             "fix_typos": True,
         }
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        matcher: Optional[LexiconMatcher] = None,
-    ) -> None:
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._matcher = matcher
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LexiconEntityExtractor":
-        return cls(config, model_storage, resource)
-
-    def train(self, training_data: TrainingData) -> Resource:
+    def compile(self) -> Dict[str, Any]:
         store = load_facts(self._config.get("facts_file"))
-        self._matcher = LexiconMatcher.build(
-            (entry.entity, entry.value, entry.terms) for entry in store.lexicon
-        )
-        with self._model_storage.write_to(self._resource) as directory:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(
-                directory / _FILE, self._matcher.to_json()
-            )
-        return self._resource
+        return LexiconMatcher.build((e.entity, e.value, e.terms) for e in store.lexicon).to_json()
 
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "LexiconEntityExtractor":
-        with model_storage.read_from(resource) as directory:
-            data = rasa.shared.utils.io.read_json_file(directory / _FILE)
-        matcher = LexiconMatcher.from_json(data, config.get("use_lemmas", True), config.get("fix_typos", True))
-        return cls(config, model_storage, resource, matcher)
+    def prepare(self, compiled: Dict[str, Any]) -> None:
+        self._matcher = LexiconMatcher.from_json(
+            compiled, self._config.get("use_lemmas", True), self._config.get("fix_typos", True)
+        )
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._matcher is None:

@@ -13,12 +13,9 @@ so expected effects ("day 1 and my face is a bit red") raise no alarm.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -29,66 +26,28 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from actions.red_flags_config import load_red_flags
+from components.compiled_file import CompiledFileComponent
 from components.red_flag_rules import compile_rules, find_red_flags, tokens_of, with_term_lemmas, without_spans
 
-_FILE = "red_flags.json"
 RED_FLAG_INTENT = "report_red_flag"
 RED_FLAG_ENTITY = "red_flag"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class RedFlagDetector(GraphComponent, EntityExtractorMixin):
+class RedFlagDetector(CompiledFileComponent, EntityExtractorMixin):
+    file_name = "red_flags.json"
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"red_flags_file": None}  # None: knowledge/red_flags.yml
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        rules: Optional[Dict[str, Any]] = None,
-    ) -> None:
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._rules = rules
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RedFlagDetector":
-        return cls(config, model_storage, resource)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        self._rules = compile_rules(load_red_flags(self._config.get("red_flags_file")))
-        with self._model_storage.write_to(self._resource) as directory:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(directory / _FILE, self._rules)
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "RedFlagDetector":
-        with model_storage.read_from(resource) as directory:
-            rules = rasa.shared.utils.io.read_json_file(directory / _FILE)
-        return cls(config, model_storage, resource, rules)
+    def compile(self) -> Dict[str, Any]:
+        return compile_rules(load_red_flags(self._config.get("red_flags_file")))
 
     def process(self, messages: List[Message]) -> List[Message]:
-        if self._rules is None:
+        if self.compiled is None:
             return messages
         for message in messages:
             text = message.get(TEXT)
@@ -106,7 +65,7 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
             toks, spans = tokens_of(text)
             toks = with_term_lemmas(toks, spans, side_effects)
             toks, spans = without_spans(toks, spans, off_topic)
-            hits = find_red_flags(toks, spans, self._rules, text, bool(side_effects))
+            hits = find_red_flags(toks, spans, self.compiled, text, bool(side_effects))
             if hits:
                 self._mark_urgent(message, hits, entities)
             else:

@@ -7,7 +7,6 @@ locally (HYPOTHESIS_SEED or `derandomize=False`) to explore further.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import jsonschema
 import pytest
