@@ -208,9 +208,8 @@ class Resolver:
         """A button: /choose_option{"topic": "redness", "aspect": "duration"},
         or its number typed on a channel without buttons ("2")."""
         entities = list(u.entities)
-        number = option_number(u.text) if not any(e.entity == "topic" for e in entities) else None
-        if number is not None and u.offered and -len(u.offered) <= (number - 1 if number > 0 else number) < len(u.offered):
-            entities += payload_entities(u.offered[number - 1 if number > 0 else number])
+        if not any(e.entity == "topic" for e in entities):
+            entities += payload_entities(self._offered_payload(u))
         topic = next((e.value for e in entities if e.entity == "topic"), None)
         aspect = next((e.value for e in entities if e.entity == "aspect"), GENERAL)
         if aspect not in ASPECTS:
@@ -221,6 +220,15 @@ class Resolver:
         if subject is not None:
             return self._about(subject, aspect)
         return self._unsure(u)
+
+    @staticmethod
+    def _offered_payload(u: Understanding) -> str:
+        """The payload of the option the patient picked by number, or ''."""
+        number = option_number(u.text)
+        if number is None:
+            return ""
+        index = number - 1 if number > 0 else number  # -1: "the last one"
+        return u.offered[index] if -len(u.offered) <= index < len(u.offered) else ""
 
     def _unsure(self, u: Understanding) -> Decision:
         """NLU fell back: answer a clearly named subject, else ask, else decline."""
