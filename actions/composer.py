@@ -119,10 +119,12 @@ class Composer:
         )
 
     def _fit(self, facts: Sequence[Fact]) -> List[Fact]:
+        """The facts, without repeats, that fit one chat bubble (at least one)."""
         chosen: List[Fact] = []
         used = 0
-        unique = {f.id: f for f in reversed(facts)}  # first occurrence wins
-        for fact in (unique[fid] for fid in dict.fromkeys(f.id for f in facts)):
+        for fact in facts:
+            if any(fact.id == c.id for c in chosen):
+                continue
             if chosen and used + len(fact.text) > TEXT_BUDGET:
                 break
             chosen.append(fact)
