@@ -49,7 +49,7 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-turns-per-session",
         type=int,
-        default=int(os.environ.get("MAX_TURNS_PER_SESSION", "20")),
+        default=int(os.environ.get("MAX_TURNS_PER_SESSION", "10")),
         help="start a new session (slots carried over) after this many patient messages",
     )
     return parser.parse_args(argv)

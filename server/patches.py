@@ -21,10 +21,14 @@ and keeps Rasa's interfaces: the same classes, called the same way.
 5. A new session carries over each slot's current value once. Rasa copies
    every SlotSet event of the old session, so each session started longer
    than the last (12,000 events after 400 turns, measured).
-6. Rasa's message processor deep-copies events and parse data to pass them
+6. With `send_events: false` on the action endpoint (endpoints.yml), calls
+   to the action server carry the tracker's slots and latest message but not
+   its event history, which Rasa serialises on every call (and the action
+   server parses) although action_answer never reads it.
+7. Rasa's message processor deep-copies events and parse data to pass them
    to debug log calls, even when debug logging is off (0.2-0.4 ms per
    message, profiled); they are copied only when debug logging is on.
-7. When the action server is down, slow or failing, the patient gets a polite
+8. When the action server is down, slow or failing, the patient gets a polite
    "I can't look that up right now" with the clinic's phone number and a
    `fallback` contract message, instead of silence (Rasa logs the error and
    drops the action's events).
@@ -51,6 +55,7 @@ def apply(unavailable_text: Text, unavailable_custom: Dict[Text, Any], max_turns
     _reuse_action_server_sessions()
     _bound_session_length(max_turns)
     _carry_over_current_slot_values_only()
+    _send_actions_no_event_history_when_configured()
     _copy_for_debug_logs_only_when_debugging()
     _answer_politely_when_actions_fail(unavailable_text, unavailable_custom)
 
@@ -175,6 +180,35 @@ def _carry_over_current_slot_values_only() -> None:
         return [SlotSet(key=e.key, value=e.value, metadata=e.metadata) for e in latest.values()]
 
     ActionSessionStart._slot_set_events_from_tracker = staticmethod(_slot_set_events_from_tracker)  # type: ignore[assignment]
+
+
+class _TrackerWithoutHistory:
+    """A tracker whose serialised state leaves out the event history."""
+
+    def __init__(self, tracker: Any) -> None:
+        self._tracker = tracker
+
+    def current_state(self, *_args: Any, **_kwargs: Any) -> Dict[Text, Any]:
+        from rasa.shared.core.trackers import EventVerbosity
+
+        return {**self._tracker.current_state(EventVerbosity.NONE), "events": []}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tracker, name)
+
+
+def _send_actions_no_event_history_when_configured() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._action_call_format
+
+    def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[Text, Any]:
+        endpoint = self.action_endpoint
+        if endpoint is not None and endpoint.kwargs.get("send_events", True) is False:
+            tracker = _TrackerWithoutHistory(tracker)
+        return original(self, tracker, domain)
+
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[assignment]
 
 
 class _DebugLogCopy:

@@ -113,6 +113,7 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
         f'  url: "{action_endpoint or f"http://127.0.0.1:{action_port}/webhook"}"\n'
         "  enable_selective_domain: true\n"
         "  timeout: 2\n"
+        "  send_events: false\n"
         "tracker_store:\n"
         "  type: server.tracker_store.ClinicTrackerStore\n"
         "  dialect: sqlite\n"
