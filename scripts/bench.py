@@ -1,6 +1,7 @@
 """Benchmark the trained bot against Rasa's default set-up: `make bench`.
 
     .venv/bin/python scripts/bench.py [--quick] [--retrain-baseline] [--out-dir docs]
+    .venv/bin/python scripts/bench.py --rerender   # rewrite the .md/.png from the .json, measure nothing
 
 Measures, for the product (models/current.tar.gz served by `python -m server`)
 and for a baseline (the same data/ and domain.yml trained with Rasa's default
@@ -153,8 +154,8 @@ def tail(path: Path, lines: int = 15) -> str:
 
 def base_env(**extra: str) -> Dict[str, str]:
     env = dict(os.environ)
-    for name in list(env):  # messaging channels off; no API
-        if name.startswith(("TELEGRAM_", "TWILIO_")) or name in ("RASA_ENABLE_API", "RASA_API_TOKEN"):
+    for name in list(env):  # messaging channels off; no API; default rate limits (loopback exempt)
+        if name.startswith(("TELEGRAM_", "TWILIO_", "RATE_LIMIT_")) or name in ("RASA_ENABLE_API", "RASA_API_TOKEN"):
             env.pop(name)
     env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", SQLALCHEMY_SILENCE_UBER_WARNING="1",
                PYTHONWARNINGS="ignore")
@@ -262,15 +263,24 @@ class System:
         self.model = model
 
     def endpoints(self, work: Path, action_port: int) -> Path:
+        """The product: the project's own endpoints.yml, on this run's ports and
+        database. The baseline: Rasa's SQL store, the same action server."""
         path = work / f"{self.name}-endpoints.yml"
-        action = {"url": f"http://127.0.0.1:{action_port}/webhook", "enable_selective_domain": True}
+        url = f"http://127.0.0.1:{action_port}/webhook"
         if self.name == "product":
-            action["timeout"] = 2  # as endpoints.yml
-            store = {"type": "server.tracker_store.ClinicTrackerStore", "dialect": "sqlite",
-                     "db": str(work / "product.db")}
+            config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+            config["action_endpoint"]["url"] = url
+            config["tracker_store"]["db"] = str(work / "product.db")
         else:
-            store = {"type": "SQL", "dialect": "sqlite", "db": str(work / "baseline.db")}
-        path.write_text(yaml.safe_dump({"action_endpoint": action, "tracker_store": store}, sort_keys=False),
+            config = {"action_endpoint": {"url": url, "enable_selective_domain": True},
+                      "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "baseline.db")}}
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        return path
+
+    def credentials(self, work: Path) -> Path:
+        """The REST channel each serves: the product's hardened one, Rasa's own."""
+        path = work / f"{self.name}-credentials.yml"
+        path.write_text("server.rest_channel.ClinicRestInput:\n" if self.name == "product" else "rest:\n",
                         encoding="utf-8")
         return path
 
@@ -354,8 +364,7 @@ class Bench:
         wait_until(lambda: urllib.request.urlopen(action_url + "/health", timeout=2).status == 200, 90,
                    f"{system.name}: action server", [action], [action_log], interval=0.2)
         endpoints = system.endpoints(self.work, action_port)
-        credentials = self.work / "credentials.yml"
-        credentials.write_text("rest:\n", encoding="utf-8")
+        credentials = system.credentials(self.work)
 
         runs: List[float] = []
         rasa: Optional[subprocess.Popen] = None
@@ -600,23 +609,6 @@ def machine() -> Dict[str, Any]:
     }
 
 
-def scale_out() -> Dict[str, Any]:
-    deploy = ROOT / "deploy"
-    scripts = []
-    if deploy.is_dir():
-        scripts = sorted(str(p.relative_to(ROOT)) for p in deploy.rglob("*")
-                         if p.is_file() and ("scale" in p.name.lower() or p.suffix in (".sh",)
-                                             or p.name.startswith(("docker-compose", "compose"))))
-    if scripts:
-        return {"status": "scale-out set-up present", "files": scripts,
-                "text": "Throughput with 2 Rasa server processes is measured by the scale-out set-up in "
-                        f"`deploy/` ({', '.join(f'`{s}`' for s in scripts)}), not by this benchmark, which "
-                        "measures one Rasa server process."}
-    return {"status": "not measured yet", "files": [],
-            "text": "Throughput with 2 Rasa server processes: **not measured yet** (no scale-out set-up in "
-                    "`deploy/` when this ran). This benchmark measures one Rasa server process."}
-
-
 # --------------------------------------------------------------------------
 
 
@@ -629,11 +621,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs", help="where to write benchmarks.*")
     parser.add_argument("--skip-training", action="store_true",
                         help="do not measure training times (development)")
+    parser.add_argument("--rerender", action="store_true",
+                        help="measure nothing: rewrite benchmarks.md and .png from the out dir's benchmarks.json "
+                             "(after a change to the report's format or to deploy/)")
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.rerender:
+        results = json.loads((args.out_dir / "benchmarks.json").read_text(encoding="utf-8"))
+        results["scale_out"] = lib.scale_out_note(ROOT)
+        results["figures"] = [{k: v for k, v in r.items() if k != "digits"} for r in lib.figure_rows(results)]
+        written = lib.write_outputs(results, args.out_dir)
+        say("rewrote " + ", ".join(str(p) for p in written) + " from benchmarks.json (nothing measured)")
+        return 0
     if not PRODUCT_MODEL.exists():
         print(f"bench: {PRODUCT_MODEL.relative_to(ROOT)} is missing: run `make train` (or `make bench`) first",
               file=sys.stderr)
@@ -646,6 +648,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # Ctrl-C stops the run even when started where SIGINT is inherited as ignored
+    # (a background job of a script); every process is then stopped in `finally`.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
     plan = QUICK if args.quick else FULL
     results: Dict[str, Any] = {"schema": 1, "mode": "quick" if args.quick else "full", "machine": machine()}
@@ -670,7 +675,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         product, baseline = results["systems"]["product"], results["systems"]["baseline"]
         baseline["training"] = {"cold_s": baseline_meta.get("cold_train_s"),
-                                "cold_measured_at": baseline_meta.get("trained_at")}
+                                "cold_measured_at": baseline_meta.get("trained_at"),
+                                "cold_machine": baseline_meta.get("machine")}
         if not args.skip_training:
             product["training"] = bench.product_training()
             baseline["training"]["nothing_changed_s"] = bench.baseline_nothing_changed(baseline_config)
@@ -690,10 +696,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                     baseline_meta["cv_intent_f1"] = f1
                     (baseline_config.parent / "meta.json").write_text(json.dumps(baseline_meta, indent=2),
                                                                       encoding="utf-8")
-        results["scale_out"] = scale_out()
+        results["scale_out"] = lib.scale_out_note(ROOT)
         results["machine"]["loadavg_end"] = "%.2f %.2f %.2f" % os.getloadavg()
         results["duration_s"] = round(time.monotonic() - started, 1)
         results["problems"] = bench.problems
+        results["figures"] = [{k: v for k, v in r.items() if k != "digits"} for r in lib.figure_rows(results)]
         written = lib.write_outputs(results, args.out_dir)
         for problem in bench.problems:
             say(f"problem: {problem}")

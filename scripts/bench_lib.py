@@ -151,6 +151,27 @@ def inputs_hash(files: Iterable[Path], root: Path, extra: Iterable[str] = ()) ->
     return digest.hexdigest()[:16]
 
 
+def scale_out_note(root: Path) -> Dict[str, Any]:
+    """What to say about throughput with 2 Rasa server processes: the figures
+    of the scale-out set-up (deploy/throughput.json, written by
+    deploy/throughput.py) when they exist, else "not measured yet". This
+    benchmark itself runs one process."""
+    measured = root / "deploy" / "throughput.json"
+    if not measured.exists():
+        return {"status": "not measured yet", "files": [],
+                "text": "Throughput with 2 Rasa server processes: **not measured yet** (no "
+                        "`deploy/throughput.json`). This benchmark runs one Rasa server process."}
+    data = json.loads(measured.read_text(encoding="utf-8"))
+    rows = ["| set-up | messages/s |", "| --- | ---: |"]
+    rows += [f"| {name} | {rate} |" for name, rate in data.get("summary_messages_per_second", {}).items()]
+    return {
+        "status": "measured by the scale-out set-up", "files": ["deploy/throughput.json"],
+        "text": "Throughput with 1 and 2 Rasa server processes behind nginx (PostgreSQL tracker store, Redis "
+                f"lock store), measured by `deploy/throughput.py` on {data.get('date', '?')}, not in this run "
+                "(see deploy/README.md):\n\n" + "\n".join(rows),
+    }
+
+
 # --------------------------------------------------------------------------
 # figures and targets
 
@@ -260,7 +281,7 @@ def figure_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
         f"≤ {TARGETS['train_cold_s']:g} s", _at_most(p, TARGETS["train_cold_s"]))
     row("Training and start", "training when nothing changed", "s",
         _get(results, "product", "training", "nothing_changed_s"),
-        _get(results, "baseline", "training", "nothing_changed_s"))
+        _get(results, "baseline", "training", "nothing_changed_s"), digits=2)
     p = _get(results, "product", "cold_start_s")
     row("Training and start", "cold start (process start to first answer)", "s", p,
         _get(results, "baseline", "cold_start_s"), f"≤ {TARGETS['cold_start_s']:g} s",
@@ -435,6 +456,9 @@ def render_markdown(results: Dict[str, Any]) -> str:
         "a noisy or smaller machine can miss them without anything being wrong."
     )
     parts += ["", figures_table(results), ""]
+    notes = cached_notes(results)
+    if notes:
+        parts += [" ".join(notes), ""]
     parts += ["### Understanding by verdict", "",
               "Scored with `scripts/evaluate.py`'s `judge`/`score`, from the answers the running servers "
               "gave over REST (each question the first message of a new conversation). *Declined*: an "
@@ -470,6 +494,20 @@ def render_markdown(results: Dict[str, Any]) -> str:
         "Raw figures: `docs/benchmarks.json`. Logs of the last run: `var/bench/`.",
     ]
     return "\n".join(parts) + "\n"
+
+
+def cached_notes(results: Dict[str, Any]) -> List[str]:
+    """Where a baseline figure comes from the cache rather than this run."""
+    notes = []
+    trained = _get(results, "baseline", "training", "cold_measured_at")
+    where = _get(results, "baseline", "training", "cold_machine")
+    if trained and trained < results.get("machine", {}).get("date", ""):
+        notes.append(f"The baseline's cold training time was measured when its cached model was trained "
+                     f"({trained}{', on ' + where if where else ''}); `--retrain-baseline` measures it again.")
+    cv = _get(results, "baseline", "cv_measured_at")
+    if cv and cv < results.get("machine", {}).get("date", ""):
+        notes.append(f"Its cross-validation F1 is cached from {cv}.")
+    return notes
 
 
 def method_lines(results: Dict[str, Any]) -> List[str]:

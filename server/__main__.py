@@ -49,7 +49,7 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-turns-per-session",
         type=int,
-        default=int(os.environ.get("MAX_TURNS_PER_SESSION", "10")),
+        default=int(os.environ.get("MAX_TURNS_PER_SESSION", "5")),
         help="start a new session (slots carried over) after this many patient messages",
     )
     return parser.parse_args(argv)
@@ -102,7 +102,9 @@ def add_http_guards(app: Any, origins: FrozenSet[str], api_enabled: bool) -> Non
         return None
 
     @app.on_response
-    async def cors(request: Any, reply: Any) -> None:
+    async def retry_hint_and_cors(request: Any, reply: Any) -> None:
+        if reply.status == 503 and "Retry-After" not in reply.headers:
+            reply.headers["Retry-After"] = "2"  # e.g. Sanic's own response timeout
         # Rasa's sanic-cors is configured with no origins, so it adds nothing;
         # an exactly listed origin gets the headers here, any other none.
         origin = request.headers.get("Origin")
@@ -176,7 +178,7 @@ def main(argv: list | None = None) -> None:
     app.register_listener(load_agent, "before_server_start")
     app.register_listener(patches.close_sessions, "after_server_stop")
     # One worker: the socket.io channel and the in-process lock store need it;
-    # more processes go behind nginx (docs/reliability.md).
+    # more processes go behind nginx (deploy/README.md).
     app.run(host=args.interface, port=args.port, workers=1, access_log=False, motd=False)
 
 

@@ -105,15 +105,16 @@ class ClinicRestInput(RestInput):
             if not limiter.allow(client, sender):
                 return _error(429, "too many messages; please wait a minute", **{"Retry-After": "60"})
 
-            agent = request.app.ctx.agent
-            try:
-                known = await conversation_exists(agent, sender)
-            except SQLAlchemyError:
-                logger.exception("conversation storage unavailable (checking %s)", sender)
-                return _error(503, "conversation storage unavailable; please retry", **{"Retry-After": "5"})
             token = request.headers.get(TOKEN_HEADER) or body.get("token")
-            if known and not signer.token_matches(sender, token):
-                return _error(403, f"this conversation needs its {TOKEN_HEADER}; start a new one with a new sender id")
+            if not signer.token_matches(sender, token):
+                # no valid token: only a conversation that does not exist yet may start
+                try:
+                    known = await conversation_exists(request.app.ctx.agent, sender)
+                except SQLAlchemyError:
+                    logger.exception("conversation storage unavailable (checking %s)", sender)
+                    return _error(503, "conversation storage unavailable; please retry", **{"Retry-After": "5"})
+                if known:
+                    return _error(403, f"this conversation needs its {TOKEN_HEADER}; start a new one with a new sender id")
             headers = {TOKEN_HEADER: signer.token_for(sender)}
 
             if not text.strip():

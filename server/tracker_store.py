@@ -98,7 +98,15 @@ class ClinicTrackerStore(SQLTrackerStore):
         else:  # PostgreSQL: SQL_POOL_SIZE and SQL_MAX_OVERFLOW size the pool, as in Rasa
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         try:
-            self.Base.metadata.create_all(self.engine)
+            with self.engine.begin() as connection:
+                if self.engine.dialect.name == "postgresql":
+                    # several processes starting together would race to create
+                    # the table: one at a time (released at commit)
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(72437301)"))
+                self.Base.metadata.create_all(connection)
+                connection.execute(
+                    sa.text(f"CREATE INDEX IF NOT EXISTS {SESSION_INDEX} ON events (sender_id, type_name, timestamp)")
+                )
         except SQLAlchemyError as error:
             where = self.engine.url.render_as_string(hide_password=True)
             raise StorageUnavailable(f"cannot open the conversation database {where}: {error}") from error
@@ -118,13 +126,6 @@ class ClinicTrackerStore(SQLTrackerStore):
         self._select_all = sa.select(t.c.data).where(t.c.sender_id == sender).order_by(t.c.id)
         self._count_session = sa.select(sa.func.count()).select_from(t).where(in_session)
         self._any_event = sa.select(t.c.id).where(t.c.sender_id == sender).limit(1)
-        with self.engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    f"CREATE INDEX IF NOT EXISTS {SESSION_INDEX} "
-                    "ON events (sender_id, type_name, timestamp)"
-                )
-            )
 
     async def exists(self, sender_id: Text) -> bool:
         """Whether any event was ever stored for this conversation."""

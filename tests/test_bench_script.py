@@ -357,3 +357,29 @@ def test_client_questions_are_the_holdout_questions_shuffled_reproducibly():
     first, again = read_questions(path, 5), read_questions(path, 5)
     assert first == again and len(first) == len(path.read_text().splitlines())
     assert sorted(first) == sorted(json.loads(line)["question"] for line in path.read_text().splitlines())
+
+
+def test_cached_baseline_figures_are_flagged_with_their_date():
+    results = fake_results()
+    results["systems"]["baseline"]["training"].update(cold_measured_at="2024-12-31T00:00:00+00:00",
+                                                      cold_machine="2 x Test CPU 9000")
+    results["systems"]["baseline"]["cv_measured_at"] = "2024-12-30T00:00:00+00:00"
+    md = lib.render_markdown(results)
+    assert "measured when its cached model was trained (2024-12-31T00:00:00+00:00, on 2 x Test CPU 9000)" in md
+    assert "cross-validation F1 is cached from 2024-12-30" in md
+    results["systems"]["baseline"]["training"]["cold_measured_at"] = "2025-01-01T00:00:01+00:00"  # this run
+    del results["systems"]["baseline"]["cv_measured_at"]
+    assert "cached" not in lib.cached_notes(results) and lib.cached_notes(results) == []
+
+
+def test_scale_out_is_reported_from_what_deploy_measured(tmp_path):
+    note = lib.scale_out_note(tmp_path)
+    assert note["status"] == "not measured yet" and "**not measured yet**" in note["text"]
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "scale-out.sh").write_text("#!/bin/sh\n")
+    assert lib.scale_out_note(tmp_path)["status"] == "not measured yet"  # set-up, but no figures
+    (tmp_path / "deploy" / "throughput.json").write_text(json.dumps({
+        "date": "2026-11-24", "summary_messages_per_second": {"1 process": 100.0, "2 processes": 170.0}}))
+    note = lib.scale_out_note(tmp_path)
+    assert note["files"] == ["deploy/throughput.json"]
+    assert "| 2 processes | 170.0 |" in note["text"] and "not measured yet" not in note["text"]

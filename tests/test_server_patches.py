@@ -65,6 +65,16 @@ def test_action_failures_become_a_polite_reply(domain) -> None:
     assert events[0].text == "unavailable" and events[0].data["custom"]["kind"] == "fallback"
 
 
+def test_event_types_resolve_as_before() -> None:
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
+
+    assert Event.resolve_by_type("slot") is SlotSet and Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("no-such-event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no-such-event")
+    assert Event.resolve_by_type("topic") is None
+
+
 def test_debug_log_copies_only_when_debugging() -> None:
     import rasa.core.processor
 
@@ -79,3 +89,38 @@ def test_debug_log_copies_only_when_debugging() -> None:
         assert copied == value and copied is not value
     finally:
         logger.setLevel(level)
+
+
+GOOD_REPLY = {
+    "events": [{"event": "slot", "name": "focus_topic", "value": "redness"},
+               {"event": "action", "name": "x", "policy": None, "confidence": 1.0}],
+    "responses": [{"text": "hello", "buttons": [{"title": "x", "payload": "/y"}], "custom": {"kind": "answer"}}],
+}
+
+
+@pytest.mark.parametrize("reply", [
+    GOOD_REPLY,
+    {"events": [{"event": "slot"}]},
+    {"events": [{"event": "nope"}]},
+    {"events": [{"name": "x"}]},
+    {"events": "x"},
+    {"responses": [1]},
+    {"events": [{"event": "user", "text": 5}]},
+    {"events": [5]},
+    {"events": [{"event": 5}]},
+    {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "x"}]},
+])
+def test_action_replies_are_judged_as_rasa_judges_them(reply) -> None:
+    from jsonschema import ValidationError, validate
+
+    try:
+        validate(reply, RemoteAction.action_response_format_spec())
+        rasa_says = True
+    except ValidationError:
+        rasa_says = False
+    try:
+        RemoteAction("action_answer", None)._validate_action_result(reply)
+        we_say = True
+    except ValidationError:
+        we_say = False
+    assert we_say == rasa_says
