@@ -387,10 +387,6 @@ start() {
 
   pg_start
   pg_ensure_database
-  # the table and index, once: Rasa processes starting together on an empty
-  # database race to create them (deploy/create_schema.py)
-  env "${SERVER_ENV[@]}" "$PY" deploy/create_schema.py "$DIR/endpoints.yml" > "$LOGS/create_schema.log" 2>&1 9>&- \
-    || { tail -n 5 "$LOGS/create_schema.log" >&2; die "could not create the conversation table in PostgreSQL"; }
   redis_start
   action_start
   local i
