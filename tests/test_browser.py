@@ -27,7 +27,7 @@ def test_widget_in_a_real_browser() -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
     assert result.returncode == 0 and report.get("ok"), result.stdout[-3000:] + result.stderr[-3000:]
     assert set(report["checks"]) >= {
-        "labelled_input", "conversation_log", "answer_with_source", "quick_reply", "html_escaped",
+        "labelled_input", "conversation_log", "typing_indicator", "answer_with_source", "quick_reply", "html_escaped",
         "urgent_distinct", "kept_across_reload", "phone_width", "no_external_requests",
     }
     assert (ARTIFACTS / "widget-conversation.png").stat().st_size > 10_000

@@ -59,8 +59,11 @@ async function ask(page, text) {
     checks.labelled_input = await page.getByLabel("Your question").count() === 1;
     checks.conversation_log = await page.locator('[role="log"][aria-live="polite"]').count() === 1;
 
-    // a factual answer with its source line
+    // a factual answer with its source line, after the typing indicator
+    const typing = page.locator("#wave .rw-dot").first().waitFor({ state: "attached", timeout: WAIT });
     const answer = await ask(page, "how long does redness last?");
+    await typing;
+    checks.typing_indicator = true;
     const answerText = await answer.innerText();
     if (!answerText.includes("a few hours to a couple of days")) fail("no redness answer: " + answerText);
     if (await answer.locator(".chat-source").count() !== 1) fail("no source line under the answer");
