@@ -108,3 +108,18 @@ class RateLimiter:
         return self._allow("client:" + client, self.per_client, now) and self._allow(
             "sender:" + sender, self.per_sender, now
         )
+
+
+_shared_limiter: Optional[RateLimiter] = None
+
+
+def shared_rate_limiter() -> RateLimiter:
+    """The process's one limiter, so REST and socket.io count a client's messages together.
+
+    Created on first use (not at import) so that it reads the settings of the
+    running server.
+    """
+    global _shared_limiter
+    if _shared_limiter is None:
+        _shared_limiter = RateLimiter()
+    return _shared_limiter

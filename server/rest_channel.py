@@ -36,7 +36,7 @@ from sanic.request import Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import contract
-from server.guards import RateLimiter
+from server.guards import shared_rate_limiter
 from server.sessions import SessionSigner, load_secret
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class ClinicRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_ClinicRestInput", __name__)
         signer = SessionSigner(load_secret())
-        limiter = RateLimiter()
+        limiter = shared_rate_limiter()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> Any:

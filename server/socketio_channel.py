@@ -18,7 +18,8 @@ works unchanged. What differs from Rasa 3.6.21's SocketIOInput:
   which fails for this contract.
 - Urgent answers carry a CSS class (rasa-webchat's `metadata.customCss`),
   so the page shows them distinctly.
-- Oversized, empty or non-text messages get a polite reply instead of reaching NLU.
+- Oversized, empty or non-text messages get a polite reply instead of reaching
+  NLU, and so do messages over the rate limits (server/guards.py).
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ from socketio import AsyncServer
 
 from actions import contract
 from server.rest_channel import EMPTY_MESSAGE_TEXT
+from server.guards import shared_rate_limiter
 from server.sessions import SessionSigner, load_secret
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 TOO_LONG_TEXT = "Sorry, that message is too long for me. Could you ask in a shorter way?"
+TOO_MANY_TEXT = "You're sending messages faster than I can answer. Please wait a minute and try again."
 
 
 class ClinicSocketIOOutput(SocketIOOutput):
@@ -98,6 +101,7 @@ class ClinicSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         signer = SessionSigner(load_secret())
+        limiter = shared_rate_limiter()
         # A list: python-socketio refuses any other Origin (an empty list would
         # switch the check off, which is what Rasa does).
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins or ["http://localhost"])
@@ -136,6 +140,15 @@ class ClinicSocketIOInput(SocketIOInput):
                 await output.send_response(
                     conversation_id, {"text": EMPTY_MESSAGE_TEXT, "custom": contract.payload("fallback")}
                 )
+                return
+            # python-engineio's Sanic driver puts a fixed 127.0.0.1 in REMOTE_ADDR;
+            # the Sanic request it keeps knows the real peer.
+            request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
+            client = limiter.client_address(
+                getattr(request, "ip", None), request.headers.get("X-Forwarded-For") if request else None
+            )
+            if not limiter.allow(client, conversation_id):
+                await output.send_text_message(conversation_id, TOO_MANY_TEXT)
                 return
             await on_new_message(
                 UserMessage(text, output, conversation_id, input_channel=self.name(), metadata={})

@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Tuple
 
 import pytest
 import socketio
+import yaml
 from aiohttp import web
 
 from actions.clinic import load_clinic
@@ -161,7 +162,7 @@ async def _socket_round_trip(url: str, origin: str, session_id: Optional[str], t
     @client.on("bot_uttered")
     async def on_bot(data):  # noqa: ANN001
         received.append(data)
-        if "custom" in data:
+        if "custom" in data or "faster than I can answer" in data.get("text", ""):
             done.set()
 
     # polling: python-engineio 4.15's websocket client needs a newer aiohttp than Rasa pins
@@ -180,8 +181,6 @@ async def _socket_round_trip(url: str, origin: str, session_id: Optional[str], t
 
 
 def web_origin(bot: Bot) -> str:
-    import yaml
-
     credentials = yaml.safe_load((ARTIFACTS / "reliability-credentials.yml").read_text())
     return credentials["server.socketio_channel.ClinicSocketIOInput"]["cors_allowed_origins"][0]
 
@@ -295,6 +294,11 @@ def test_rate_limits_per_sender_and_per_client() -> None:
         assert codes[1:] == [200, 200, 200] and code == 429 and headers.get("Retry-After")
         # per client: 6 messages a minute from this address in all (1 + 1 + 4 so far)
         assert raw_post(limited, _body("limited-3", "hi"))[0] == 429
+        # the widget's channel counts the same way
+        origin = yaml.safe_load((ARTIFACTS / "ratelimit-credentials.yml").read_text())[
+            "server.socketio_channel.ClinicSocketIOInput"]["cors_allowed_origins"][0]
+        result = asyncio.run(_socket_round_trip(limited.rasa_url, origin, None, "hi"))
+        assert "faster than I can answer" in result["messages"][-1]["text"]
 
 
 # --- persistence and faults ------------------------------------------------------------
