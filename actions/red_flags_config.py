@@ -40,6 +40,8 @@ class Category(_Strict):
     any: List[str] = Field(default_factory=list)
     reported: List[str] = Field(default_factory=list)
     all: List[List[List[str]]] = Field(default_factory=list)
+    # phrases that turn the `all` matches off unless the message is a report
+    unless: List[str] = Field(default_factory=list)
 
     @validator("severity")
     def _severity(cls, value: str) -> str:

@@ -51,7 +51,8 @@ _SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
     "ask_what_is": ("side_effect", "skin_condition"),
     "ask_benefits": ("skin_condition", "side_effect"),
     "ask_aftercare": ("care_item", "side_effect", "skin_condition"),
-    "ask_sun": ("care_item",),
+    # "looks sunburnt after microneedling?" (no care item) is about redness
+    "ask_sun": ("care_item", "side_effect"),
     "ask_practitioner": (),
 }
 _DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
@@ -77,6 +78,9 @@ _SYMPTOM_INTENTS = ("ask_symptom", "ask_duration", "ask_cause", "ask_manage", "a
 _FOCUS_INTENTS = ("ask_duration", "ask_cause", "ask_manage", "ask_prevention", "ask_seek_help", "ask_symptom")
 
 CLARIFY_MAX = 3
+# When NLU is unsure and "out of scope" is within this much of the best guess,
+# the bot declines instead of offering topics ("what's the weather tomorrow?").
+OUT_OF_SCOPE_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -185,11 +189,22 @@ class Resolver:
     def _subject(
         self, entities: Sequence[Entity], order: Sequence[str], ignored_topics: Sequence[str] = ()
     ) -> Optional[Entity]:
+        """The first entity of the first type in `order` that has a topic.
+
+        Within a type, a value the articles name comes before one they do not:
+        "itchy skin, is that an allergic reaction?" is about allergic reactions.
+        """
         for entity_type in order:
-            for e in entities:
-                entry = self.store.lexicon_entry(e.entity, e.value)
-                if e.entity == entity_type and entry is not None and entry.topic not in (None, *ignored_topics):
-                    return e
+            usable = [
+                (entry.named_in_articles, e)
+                for e in entities
+                if e.entity == entity_type
+                and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
+                and entry.topic not in (None, *ignored_topics)
+            ]
+            named = [e for is_named, e in usable if is_named]
+            if usable:
+                return (named or [e for _, e in usable])[0]
         return None
 
     # --- conversation -------------------------------------------------------------
@@ -234,13 +249,16 @@ class Resolver:
         """NLU fell back: answer a clearly named subject, else ask, else decline."""
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
-            return self._about(subject, GENERAL)
+            # "got loads of pimples since my session": read as a symptom when
+            # the best guess, though unsure, was a question about one
+            guesses = [n for n, _ in u.ranking if n != "nlu_fallback"]
+            return self._about(subject, GENERAL, as_symptom=bool(guesses) and guesses[0] in _SYMPTOM_INTENTS)
         return self._clarify(u) or Decision("fallback")
 
     def _clarify(self, u: Understanding) -> Optional[Decision]:
         guesses = [(n, c) for n, c in u.ranking if n != "nlu_fallback"]
-        if guesses and guesses[0][0] == "out_of_scope":
-            # unsure, but leaning towards "not covered": decline honestly
+        if guesses and any(n == "out_of_scope" and c >= guesses[0][1] - OUT_OF_SCOPE_MARGIN for n, c in guesses):
+            # unsure, but "not covered" is (about) the best guess: decline honestly
             return Decision("out_of_scope")
         candidates: List[Tuple[str, str]] = []
         for name, confidence in guesses:

@@ -94,6 +94,7 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
                 "any": [_phrase(p) for p in c.any],
                 "reported": [_phrase(p) for p in c.reported],
                 "all": [[[_phrase(p) for p in group] for group in rule] for rule in c.all],
+                "unless": [_phrase(p) for p in c.unless],
             }
             for c in config.categories
         ],
@@ -234,7 +235,11 @@ def find_red_flags(
             if live:
                 found = hit(category, live[0], live[0] + len(phrase["words"]) - 1)
                 break
-        if found is None:
+        # "does redness get worse before it gets better?" asks about the usual course
+        asks_about_course = not firm_report and any(
+            _occurrences(toks, p) for p in category.get("unless", [])
+        )
+        if found is None and not asks_about_course:
             for rule in category["all"]:
                 positions = []
                 for group in rule:

@@ -39,6 +39,12 @@ def found(matcher, text: str) -> List[Tuple[str, str]]:
         ("can I wear makeup", ("care_item", "makeup")),
         ("when can I go to the gym", ("care_item", "exercise")),
         ("what about botox", ("off_topic", "other_treatment")),
+        ("how much does it cost", ("off_topic", "cost_and_cover")),
+        ("is it covered by insurance", ("off_topic", "cost_and_cover")),
+        ("can microneedling improve rough skin texture", ("skin_condition", "skin_texture")),
+        ("can I go outside after", ("care_item", "sun")),
+        ("do they reuse the needles", ("care_item", "sterile_equipment")),
+        ("worried about catching something", ("side_effect", "infection")),
     ],
 )
 def test_terms_are_found(lexicon_matcher, text: str, expected: Tuple[str, str]) -> None:
@@ -51,6 +57,8 @@ def test_real_words_are_not_corrected_into_terms(lexicon_matcher, text: str) -> 
 
 
 def test_longest_match_wins(lexicon_matcher) -> None:
+    # the idiom is not redness
+    assert found(lexicon_matcher, "red flags when choosing a clinic") == [("side_effect", "warning_signs")]
     assert found(lexicon_matcher, "I get cold sores") == [("side_effect", "cold_sores")]
     assert found(lexicon_matcher, "is it safe for darker skin") == [("skin_condition", "darker_skin")]
 

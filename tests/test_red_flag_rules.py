@@ -31,6 +31,8 @@ URGENT = [
     ("the pain is getting worse", "severe_pain"),
     ("severe pain after microneedling", "severe_pain"),
     ("bruising is getting worse every day", "worsening_symptoms"),
+    # a report of worsening stays urgent even when it asks about the usual course
+    ("my redness is getting worse, does it get worse before it gets better?", "worsening_symptoms"),
     ("it's been 3 weeks and I'm still red", "prolonged_symptoms"),
     ("still swollen after 2 weeks", "prolonged_symptoms"),
     ("The redness has been there for a month now", "prolonged_symptoms"),
@@ -62,6 +64,8 @@ NO_ALARM = [
     "my redness is not spreading",
     "Is it ok to do hot yoga 2 days after microneedling?",
     "Can skin get worse after microneedling?",
+    "Does the redness get worse before it gets better?",  # asks about the usual course
+    "do bruises get worse before they fade?",
 ]
 
 SIDE_EFFECT_WORDS = ("red", "swoll", "flak", "peel", "bruis", "pain", "puffy")

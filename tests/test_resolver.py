@@ -57,6 +57,15 @@ def resolver(runtime) -> Resolver:
         ("ask_aftercare", [("care_item", "makeup")], "can I wear makeup", ("aftercare", GENERAL)),
         ("ask_aftercare", [("care_item", "sun")], "can I sunbathe", ("sun_protection", GENERAL)),
         ("ask_symptom", [("care_item", "numbing_cream")], "can I use numbing cream", ("allergic_reaction", GENERAL)),
+        # a sun question that names no care item but a symptom: the symptom
+        ("ask_sun", [("side_effect", "redness")], "looks sunburnt after", ("redness", GENERAL)),
+        ("ask_sun", [("care_item", "sun"), ("side_effect", "redness")], "beach after, will I burn", ("sun_protection", GENERAL)),
+        # a side effect the articles name comes before one they do not
+        ("ask_symptom", [("side_effect", "itching"), ("side_effect", "allergic_reaction")],
+         "itchy, is that an allergic reaction?", ("allergic_reaction", GENERAL)),
+        ("ask_symptom", [("side_effect", "itching")], "itchy face after", ("side_effects_overview", GENERAL)),
+        ("ask_cause", [("skin_condition", "skin_texture")], "why is my skin bumpy and textured", ("side_effects_overview", "cause")),
+        ("ask_benefits", [("skin_condition", "skin_texture")], "does it improve texture", ("benefits", GENERAL)),
     ],
 )
 def test_question_topics(resolver, intent, entities, text, expected) -> None:
@@ -122,6 +131,24 @@ def test_unsure_without_subject_asks_did_you_mean(resolver) -> None:
     )
     assert decision.kind == "clarify"
     assert [t for t, _ in decision.candidates] == ["side_effects_overview", "safety_overall", "recovery_time"]
+
+
+def test_unsure_reads_a_condition_as_a_symptom_when_the_best_guess_asks_about_one(resolver) -> None:
+    entities = [("skin_condition", "active_acne")]
+    reported = understood(
+        "nlu_fallback", entities, "got pimples since", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("ask_symptom", 0.28)]
+    )
+    asked = understood(
+        "nlu_fallback", entities, "acne ok?", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("ask_suitability", 0.28)]
+    )
+    assert resolver.decide(reported).topic == "side_effects_overview"
+    assert resolver.decide(asked).topic == "contraindications"
+
+
+def test_unsure_and_nearly_out_of_scope_declines(resolver) -> None:
+    ranking = [("nlu_fallback", 0.3), ("ask_what_is", 0.3), ("ask_manage", 0.29), ("out_of_scope", 0.27)]
+    decision = resolver.decide(understood("nlu_fallback", text="weather tomorrow?", confidence=0.3, ranking=ranking))
+    assert decision.kind == "out_of_scope"
 
 
 def test_nothing_to_go_on_is_a_fallback(resolver) -> None:

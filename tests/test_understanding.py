@@ -25,6 +25,7 @@ THRESHOLDS = {
     "dev_real_questions.jsonl": (0.90, 0.05),
     "holdout_questions.jsonl": (0.90, 0.05),
     "fresh_questions.jsonl": (0.90, 0.05),
+    "probe_questions.jsonl": (0.90, 0.05),
 }
 
 
