@@ -53,7 +53,9 @@ _SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
     "ask_aftercare": ("care_item", "side_effect", "skin_condition"),
     # "looks sunburnt after microneedling?" (no care item) is about redness
     "ask_sun": ("care_item", "side_effect"),
-    "ask_practitioner": (),
+    # "do you use numbing cream?" is about the cream; sterile equipment is
+    # the practitioner's topic anyway
+    "ask_practitioner": ("care_item",),
 }
 _DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
 
@@ -63,7 +65,8 @@ _REFERS_BACK = re.compile(
 )
 
 # Risk questions are not answered by what the treatment improves: "can it make
-# my acne scars worse?" is about going wrong, not about the benefits.
+# my acne scars worse?" is about scarring (the value's symptom_topic), not about
+# the benefits; a value with no symptom reading is then no subject at all.
 _IGNORED_SUBJECT_TOPICS: Dict[str, Tuple[str, ...]] = {
     "ask_safety": ("benefits",),
     "ask_go_wrong": ("benefits",),
@@ -174,7 +177,9 @@ class Resolver:
             u.entities, _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER), _IGNORED_SUBJECT_TOPICS.get(intent, ())
         )
         if subject is not None:
-            return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS)
+            entry = self.store.lexicon_entry(subject.entity, subject.value)
+            risk_reading = entry is not None and entry.topic in _IGNORED_SUBJECT_TOPICS.get(intent, ())
+            return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS or risk_reading)
         if u.focus_topic and intent in _FOCUS_INTENTS:
             if default_topic is None or _REFERS_BACK.search(u.text):
                 return Decision("answer", topic=u.focus_topic, aspect=aspect)
@@ -200,7 +205,8 @@ class Resolver:
                 for e in entities
                 if e.entity == entity_type
                 and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
-                and entry.topic not in (None, *ignored_topics)
+                and entry.topic is not None
+                and (entry.topic not in ignored_topics or entry.symptom_topic is not None)
             ]
             named = [e for is_named, e in usable if is_named]
             if usable:

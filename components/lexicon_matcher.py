@@ -8,6 +8,7 @@ Free of Rasa, so it is tested directly; the NLU component wraps it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
@@ -150,4 +151,18 @@ class LexiconMatcher:
 
     def match(self, text: str) -> List[TermMatch]:
         toks, spans = tokens_of(text)
-        return self.match_tokens(toks, spans, text)
+        found = self.match_tokens(toks, spans, text)
+        suffix = title_suffix_start(text)
+        # "Is microneedling safe? | Harbour Skin & Laser Clinic": the clinic's
+        # name does not make the question one about lasers
+        return [m for m in found if not (m.entity == "off_topic" and m.start >= suffix)]
+
+
+# A web page title's site-name suffix: after " | ", or after "? - " / "? : ".
+_TITLE_SUFFIX = re.compile(r"\s[|\u2502]\s|\?\s*[-\u2013\u2014:]\s")
+
+
+def title_suffix_start(text: str) -> int:
+    """Where a page title's site-name suffix starts, or len(text) when there is none."""
+    found = _TITLE_SUFFIX.search(text)
+    return found.start() if found else len(text)

@@ -63,6 +63,19 @@ def test_longest_match_wins(lexicon_matcher) -> None:
     assert found(lexicon_matcher, "is it safe for darker skin") == [("skin_condition", "darker_skin")]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Is skin needling a safe treatment? - Brisbane Skin & Laser FAQ", "Microneedling swelling | City Laser Clinic"],
+)
+def test_a_site_name_in_a_page_title_is_not_off_topic(lexicon_matcher, text: str) -> None:
+    assert all(entity != "off_topic" for entity, _ in found(lexicon_matcher, text))
+
+
+def test_off_topic_words_in_the_question_still_count(lexicon_matcher) -> None:
+    assert ("off_topic", "other_treatment") in found(lexicon_matcher, "Is laser better? - Skin FAQ")
+    assert ("off_topic", "other_treatment") in found(lexicon_matcher, "microneedling - laser or not")
+
+
 def test_negated_terms_are_dropped(lexicon_matcher) -> None:
     assert found(lexicon_matcher, "no pus or fever, just a bit red on day 2") == [("side_effect", "redness")]
     assert found(lexicon_matcher, "I don't have any swelling") == []

@@ -66,6 +66,10 @@ def resolver(runtime) -> Resolver:
         ("ask_symptom", [("side_effect", "itching")], "itchy face after", ("side_effects_overview", GENERAL)),
         ("ask_cause", [("skin_condition", "skin_texture")], "why is my skin bumpy and textured", ("side_effects_overview", "cause")),
         ("ask_benefits", [("skin_condition", "skin_texture")], "does it improve texture", ("benefits", GENERAL)),
+        # what the treatment improves, asked as a risk: the risk
+        ("ask_go_wrong", [("skin_condition", "acne_scars")], "can it make my acne scars worse", ("scarring", GENERAL)),
+        ("ask_benefits", [("skin_condition", "acne_scars")], "does it help acne scars", ("benefits", GENERAL)),
+        ("ask_practitioner", [("care_item", "numbing_cream")], "do you use numbing cream", ("allergic_reaction", GENERAL)),
     ],
 )
 def test_question_topics(resolver, intent, entities, text, expected) -> None:

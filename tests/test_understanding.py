@@ -26,6 +26,7 @@ THRESHOLDS = {
     "holdout_questions.jsonl": (0.90, 0.05),
     "fresh_questions.jsonl": (0.90, 0.05),
     "probe_questions.jsonl": (0.90, 0.05),
+    "probe2_questions.jsonl": (0.90, 0.05),
 }
 
 
