@@ -94,11 +94,13 @@ class Composer:
         entry = self.store.lexicon_entry(d.subject.entity, d.subject.value) if d.subject else None
         if entry is not None:
             own_topic = entry.topic == d.topic  # not its symptom reading
-            if not entry.named_in_articles or not own_topic:
+            if not entry.named_in_articles:
                 lead.append(
                     f"The articles I use don't mention {entry.terms[0]} specifically. "
                     f"Here is what they say about {topic.title.lower()}:"
                 )
+            elif not own_topic:  # e.g. acne scars asked about as a risk: scarring
+                lead.append(f"Here is what the articles say about {topic.title.lower()}:")
             if own_topic:
                 facts += [self.store.fact(fid) for fid in entry.facts]
         if d.aspect != GENERAL:

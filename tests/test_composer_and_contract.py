@@ -54,6 +54,14 @@ def test_values_the_articles_do_not_name_are_flagged(runtime) -> None:
     assert "don't mention pregnancy" in reply.text
 
 
+def test_a_named_value_read_as_a_risk_is_not_called_unmentioned(runtime) -> None:
+    decision = Decision("answer", topic="scarring", subject=Entity("skin_condition", "acne_scars"))
+    reply = runtime.composer.compose(decision)
+    assert reply.text.startswith("Here is what the articles say about scarring:")
+    assert "don't mention" not in reply.text
+    assert reply.custom["topics"] == ["scarring"]
+
+
 def test_named_condition_gets_its_own_fact_first(runtime) -> None:
     decision = Decision("answer", topic="contraindications", subject=Entity("skin_condition", "eczema"))
     reply = runtime.composer.compose(decision)
