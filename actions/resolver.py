@@ -53,9 +53,10 @@ _SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
     "ask_aftercare": ("care_item", "side_effect", "skin_condition"),
     # "looks sunburnt after microneedling?" (no care item) is about redness
     "ask_sun": ("care_item", "side_effect"),
-    # "do you use numbing cream?" is about the cream; sterile equipment is
-    # the practitioner's topic anyway
-    "ask_practitioner": ("care_item",),
+    # "who" questions: "do you use numbing cream?" is about the cream, "who is
+    # more prone to bruising?" about bruising; sterile equipment is the
+    # practitioner's topic anyway
+    "ask_practitioner": ("care_item", "side_effect"),
 }
 _DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
 
@@ -67,10 +68,13 @@ _REFERS_BACK = re.compile(
 # Risk questions are not answered by what the treatment improves: "can it make
 # my acne scars worse?" is about scarring (the value's symptom_topic), not about
 # the benefits; a value with no symptom reading is then no subject at all.
+# Likewise "red flags to look out for in a clinic" is about the practitioner,
+# not about when to get medical help.
 _IGNORED_SUBJECT_TOPICS: Dict[str, Tuple[str, ...]] = {
     "ask_safety": ("benefits",),
     "ask_go_wrong": ("benefits",),
     "ask_side_effects": ("benefits",),
+    "ask_practitioner": ("when_to_seek_help",),
 }
 
 # Question types about something that happens after treatment: a value with a

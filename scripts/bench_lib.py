@@ -24,6 +24,7 @@ QUESTION_SETS = (
     ("dev_real_questions.jsonl", "dev real"),
     ("probe_questions.jsonl", "probe"),
     ("probe2_questions.jsonl", "probe 2"),
+    ("probe3_questions.jsonl", "probe 3"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.
@@ -533,7 +534,7 @@ def method_lines(results: Dict[str, Any]) -> List[str]:
         f"Long conversation: one sender sends {s.get('long_turns', '?')} messages in sequence over one "
         "keep-alive connection; the medians of the first and last 10 turns are compared.",
         "Understanding: every question of `holdout_questions.jsonl`, `fresh_questions.jsonl`, "
-        "`dev_real_questions.jsonl`, `probe_questions.jsonl` and `probe2_questions.jsonl` is sent over REST as the first message of its own conversation and "
+        "`dev_real_questions.jsonl` and the three `probe*_questions.jsonl` is sent over REST as the first message of its own conversation and "
         "the reply's contract message is judged as `make eval` judges it. Intent F1: `rasa test nlu "
         "--cross-validation --folds 3 --config <config> --nlu data/nlu`, macro average of "
         "`intent_report.json`.",

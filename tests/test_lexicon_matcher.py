@@ -36,6 +36,7 @@ def found(matcher, text: str) -> List[Tuple[str, str]]:
         # conditions and care items
         ("I have rosacea", ("skin_condition", "rosacea")),
         ("darker skin tone", ("skin_condition", "darker_skin")),
+        ("I'm Fitzpatrick type V", ("skin_condition", "darker_skin")),
         ("can I wear makeup", ("care_item", "makeup")),
         ("when can I go to the gym", ("care_item", "exercise")),
         ("what about botox", ("off_topic", "other_treatment")),

@@ -70,6 +70,10 @@ def resolver(runtime) -> Resolver:
         ("ask_go_wrong", [("skin_condition", "acne_scars")], "can it make my acne scars worse", ("scarring", GENERAL)),
         ("ask_benefits", [("skin_condition", "acne_scars")], "does it help acne scars", ("benefits", GENERAL)),
         ("ask_practitioner", [("care_item", "numbing_cream")], "do you use numbing cream", ("allergic_reaction", GENERAL)),
+        ("ask_practitioner", [("side_effect", "bruising")], "who is more prone to bruising", ("bruising", GENERAL)),
+        ("ask_practitioner", [], "who should do my microneedling", ("practitioner_choice", GENERAL)),
+        ("ask_practitioner", [("side_effect", "warning_signs")], "red flags in a clinic", ("practitioner_choice", GENERAL)),
+        ("ask_seek_help", [("side_effect", "warning_signs")], "red flags after treatment", ("when_to_seek_help", "warning_signs")),
     ],
 )
 def test_question_topics(resolver, intent, entities, text, expected) -> None:

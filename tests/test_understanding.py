@@ -27,6 +27,7 @@ THRESHOLDS = {
     "fresh_questions.jsonl": (0.90, 0.05),
     "probe_questions.jsonl": (0.90, 0.05),
     "probe2_questions.jsonl": (0.90, 0.05),
+    "probe3_questions.jsonl": (0.90, 0.05),
 }
 
 
