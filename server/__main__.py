@@ -7,7 +7,9 @@ What `rasa run --endpoints endpoints.yml --credentials credentials.yml` does
   database stops the server with a clear error (exit code 2), and the agent
   uses the store directly, without Rasa's FailSafeTrackerStore, which would
   quietly fall back to memory or restart conversations when the database fails;
-- request bodies are capped (MAX_REQUEST_BYTES, default 8 KB) and errors are JSON;
+- request bodies are capped (MAX_REQUEST_BYTES, default 64 KB: enough for a
+  2,000-character message in a socket.io polling request or a platform's
+  webhook, whatever its characters; REST has its own 8 KB cap) and errors are JSON;
 - CORS is a literal allowlist (the origins listed for the web widget in
   credentials.yml): sanic-cors treats origins as regular expressions matched
   at the start only, so a pattern for the clinic also admits
@@ -92,7 +94,7 @@ def open_tracker_store(endpoints: Any) -> Any:
 def add_http_guards(app: Any, origins: FrozenSet[str], api_enabled: bool) -> None:
     from sanic import response
 
-    app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", "8192"))
+    app.config.REQUEST_MAX_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", "65536"))
     app.config.FALLBACK_ERROR_FORMAT = "json"
 
     @app.on_request

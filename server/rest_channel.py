@@ -6,9 +6,9 @@ messages out), so REST clients keep working. What differs from Rasa 3.6.21:
 - Bad input gets a clear 4xx: a body that is not a JSON object (Rasa answers
   a JSON array with a 500), a wrong content type, a missing or oversized
   sender or message, invalid UTF-8. An empty or whitespace-only message gets
-  a polite reply. (Bodies over MAX_REQUEST_BYTES, default 8 KB, are refused
-  with 413 by the server before this code runs: a 1 MB message took Rasa
-  about 9 s and stalled everyone else.)
+  a polite reply. Bodies over REST_MAX_BODY_BYTES (8 KB) get 413 here, and
+  bodies over MAX_REQUEST_BYTES (64 KB) are refused by the server before they
+  are read: a 1 MB message took Rasa about 9 s and stalled everyone else.
 - Conversations belong to whoever started them. A message under a sender id
   never seen before starts a new conversation with no token; the reply's
   `X-Conversation-Token` header carries a token that every later message of
@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -76,6 +77,7 @@ class ClinicRestInput(RestInput):
         webhook = Blueprint("custom_webhook_ClinicRestInput", __name__)
         signer = SessionSigner(load_secret())
         limiter = shared_rate_limiter()
+        max_body_bytes = int(os.environ.get("REST_MAX_BODY_BYTES", "8192"))
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> Any:
@@ -83,6 +85,8 @@ class ClinicRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Any:
+            if len(request.body or b"") > max_body_bytes:
+                return _error(413, f"request body over {max_body_bytes // 1024} KB")
             if (request.content_type or "").split(";")[0].strip() != "application/json":
                 return _error(415, "send JSON with Content-Type: application/json")
             try:

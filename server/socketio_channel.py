@@ -133,13 +133,16 @@ class ClinicSocketIOInput(SocketIOInput):
             conversation_id = session.get("conversation_id") or await bind(sid, None)
             output = ClinicSocketIOOutput(sio, self.bot_message_evt)
             text = data.get("message") if isinstance(data, dict) else None
+
+            async def decline(reply: str) -> None:
+                # a bot turn like any other: text plus the contract message
+                await output.send_response(conversation_id, {"text": reply, "custom": contract.payload("fallback")})
+
             if not isinstance(text, str) or len(text) > MAX_MESSAGE_CHARS:
-                await output.send_text_message(conversation_id, TOO_LONG_TEXT)
+                await decline(TOO_LONG_TEXT)
                 return
             if not text.strip():
-                await output.send_response(
-                    conversation_id, {"text": EMPTY_MESSAGE_TEXT, "custom": contract.payload("fallback")}
-                )
+                await decline(EMPTY_MESSAGE_TEXT)
                 return
             # python-engineio's Sanic driver puts a fixed 127.0.0.1 in REMOTE_ADDR;
             # the Sanic request it keeps knows the real peer.
@@ -148,7 +151,7 @@ class ClinicSocketIOInput(SocketIOInput):
                 getattr(request, "ip", None), request.headers.get("X-Forwarded-For") if request else None
             )
             if not limiter.allow(client, conversation_id):
-                await output.send_text_message(conversation_id, TOO_MANY_TEXT)
+                await decline(TOO_MANY_TEXT)
                 return
             await on_new_message(
                 UserMessage(text, output, conversation_id, input_channel=self.name(), metadata={})
