@@ -27,3 +27,22 @@ def test_conversation_stories() -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert not (out / "failed_test_stories.yml").exists() or "none" in (out / "failed_test_stories.yml").read_text().lower()
+
+
+def test_response_buttons_survive_rasa_interpolation() -> None:
+    """Rasa fills {placeholders} in every response string; a payload with single
+    braces logged an error with a traceback on each greeting."""
+    import json
+
+    import yaml
+    from rasa.core.nlg.interpolator import interpolate_text
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    payloads = [b["payload"] for variants in domain["responses"].values() for v in variants for b in v.get("buttons", [])]
+    assert payloads
+    for payload in payloads:
+        payload.format({})  # no placeholder left for Rasa to look up (KeyError otherwise)
+        sent = interpolate_text(payload, {})
+        intent, _, entities = sent.partition("{")
+        assert intent == "/choose_option"
+        assert isinstance(json.loads("{" + entities), dict)
