@@ -149,6 +149,11 @@ def payload_entities(payload: str) -> List[Entity]:
     return [Entity(k, str(v)) for k, v in values.items() if isinstance(v, str)] if isinstance(values, dict) else []
 
 
+def _guesses(u: Understanding) -> List[Tuple[str, float]]:
+    """The intent ranking without the FallbackClassifier's own entry."""
+    return [(n, c) for n, c in u.ranking if n != "nlu_fallback"]
+
+
 class Resolver:
     def __init__(self, store: FactsStore) -> None:
         self.store = store
@@ -212,9 +217,8 @@ class Resolver:
                 and entry.topic is not None
                 and (entry.topic not in ignored_topics or entry.symptom_topic is not None)
             ]
-            named = [e for is_named, e in usable if is_named]
-            if usable:
-                return (named or [e for _, e in usable])[0]
+            if usable:  # min is stable: the first named value, else the first one
+                return min(usable, key=lambda named_entity: not named_entity[0])[1]
         return None
 
     # --- conversation -------------------------------------------------------------
@@ -261,12 +265,12 @@ class Resolver:
         if subject is not None:
             # "got loads of pimples since my session": read as a symptom when
             # the best guess, though unsure, was a question about one
-            guesses = [n for n, _ in u.ranking if n != "nlu_fallback"]
-            return self._about(subject, GENERAL, as_symptom=bool(guesses) and guesses[0] in _SYMPTOM_INTENTS)
+            guesses = _guesses(u)
+            return self._about(subject, GENERAL, as_symptom=bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS)
         return self._clarify(u) or Decision("fallback")
 
     def _clarify(self, u: Understanding) -> Optional[Decision]:
-        guesses = [(n, c) for n, c in u.ranking if n != "nlu_fallback"]
+        guesses = _guesses(u)
         if guesses and any(n == "out_of_scope" and c >= guesses[0][1] - OUT_OF_SCOPE_MARGIN for n, c in guesses):
             # unsure, but "not covered" is (about) the best guess: decline honestly
             return Decision("out_of_scope")
