@@ -82,7 +82,7 @@ class InProcessBot:
         from actions import runtime
 
         self.agent = Agent.load(str(model))
-        self.runtime = runtime.init()
+        self.runtime = runtime.get()  # the loaded one, if any: not loaded twice
         self.small_talk = small_talk_intents()
 
     async def answer(self, text: str) -> Dict[str, Any]:
