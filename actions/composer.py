@@ -180,8 +180,7 @@ class Composer:
 
     def _clarify(self, d: Decision) -> Reply:
         buttons = [
-            {"title": self._question_for(t, a), "payload": choose_payload(t, a)}
-            for t, a in d.candidates[:MAX_BUTTONS]
+            {"title": self._question_for(t, a), "payload": choose_payload(t, a)} for t, a in d.candidates[:MAX_BUTTONS]
         ]
         return Reply(
             text="I'm not sure I understood. Did you mean one of these?",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List
 
-from actions.facts_schema import Fact, TOPIC_IDS
+from actions.facts_schema import TOPIC_IDS, Fact
 
 KINDS = ("answer", "clarify", "urgent", "out_of_scope", "fallback", "smalltalk")
 

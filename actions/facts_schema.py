@@ -191,9 +191,7 @@ class FactsFile(_Strict):
 
     @root_validator(skip_on_failure=True)
     def _cross_references(cls, values: Dict) -> Dict:
-        articles: Dict[str, Set[int]] = {
-            d.file: {a.number for a in d.articles} for d in values["documents"]
-        }
+        articles: Dict[str, Set[int]] = {d.file: {a.number for a in d.articles} for d in values["documents"]}
         problems: List[str] = []
         fact_ids: Set[str] = set()
         for i, fact in enumerate(values["facts"]):
@@ -218,9 +216,7 @@ class FactsFile(_Strict):
             seen_topics.add(topic.id)
             for fid in topic.overview:
                 if fid not in fact_ids:
-                    problems.append(
-                        f"topics[{i}] (id {topic.id!r}) field overview: unknown fact {fid!r}"
-                    )
+                    problems.append(f"topics[{i}] (id {topic.id!r}) field overview: unknown fact {fid!r}")
         missing = [t for t in TOPIC_IDS if t not in seen_topics]
         if missing:
             problems.append(f"topics: missing topic ids {', '.join(missing)}")
@@ -232,10 +228,7 @@ class FactsFile(_Strict):
             seen_values.add(key)
             for fid in entry.facts:
                 if fid not in fact_ids:
-                    problems.append(
-                        f"lexicon[{i}] (value {entry.value!r}) field facts: unknown fact {fid!r}"
-                    )
+                    problems.append(f"lexicon[{i}] (value {entry.value!r}) field facts: unknown fact {fid!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return values
-

@@ -61,9 +61,7 @@ _SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
 _DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
 
 # Follow-ups that lean on the topic in focus: "what should I do about it?"
-_REFERS_BACK = re.compile(
-    r"\b(it|its|it's|this|that|these|those|they|them|there|same|one)\b", re.IGNORECASE
-)
+_REFERS_BACK = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|there|same|one)\b", re.IGNORECASE)
 
 # Risk questions are not answered by what the treatment improves: "can it make
 # my acne scars worse?" is about scarring (the value's symptom_topic), not about
@@ -120,8 +118,16 @@ class Understanding:
 
 
 _ORDINALS = {
-    "1": 1, "one": 1, "first": 1, "2": 2, "two": 2, "second": 2, "middle": 2,
-    "3": 3, "three": 3, "third": 3,
+    "1": 1,
+    "one": 1,
+    "first": 1,
+    "2": 2,
+    "two": 2,
+    "second": 2,
+    "middle": 2,
+    "3": 3,
+    "three": 3,
+    "third": 3,
 }
 _PAYLOAD = re.compile(r"^/choose_option(\{.*\})$")
 

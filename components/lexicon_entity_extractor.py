@@ -18,6 +18,7 @@ from actions.facts_store import load_facts
 from components.compiled_file import CompiledFileComponent
 from components.lexicon_matcher import LexiconMatcher
 
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class LexiconEntityExtractor(CompiledFileComponent, EntityExtractorMixin):
     file_name = "lexicon.json"

@@ -15,7 +15,6 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 from components.lemma_pipeline import TypoIndex, english_words
 from components.red_flag_rules import Tok, tokens_of
 
-
 _END = "\0end"
 _NEGATIONS = frozenset({"no", "not", "n't", "without", "never", "none", "nor"})
 _CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "but", "just", "only", "except"})
@@ -119,9 +118,7 @@ class LexiconMatcher:
             keys.append(lemmas[0])
         return keys
 
-    def match_tokens(
-        self, toks: Sequence[Tok], spans: Sequence[Tuple[int, int]], text: str
-    ) -> List[TermMatch]:
+    def match_tokens(self, toks: Sequence[Tok], spans: Sequence[Tuple[int, int]], text: str) -> List[TermMatch]:
         keys = [self._keys(t) for t in toks]
         found: List[TermMatch] = []
         i = 0
@@ -129,10 +126,7 @@ class LexiconMatcher:
             length, targets = self._longest(keys, i)
             if targets and not _negated(toks, i):
                 start, end = spans[i][0], spans[i + length - 1][1]
-                found.extend(
-                    TermMatch(entity, value, start, end, text[start:end])
-                    for entity, value in targets
-                )
+                found.extend(TermMatch(entity, value, start, end, text[start:end]) for entity, value in targets)
             i += length or 1
         return found
 

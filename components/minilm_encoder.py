@@ -66,12 +66,14 @@ class MiniLMEncoder:
                     "qkv_b": np.concatenate([qb, kb, vb]),
                     "out": w[p + "attention.output.dense.weight"].T.copy(),
                     "out_b": w[p + "attention.output.dense.bias"],
-                    "norm1": (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
+                    "norm1_w": w[p + "attention.output.LayerNorm.weight"],
+                    "norm1_b": w[p + "attention.output.LayerNorm.bias"],
                     "up": w[p + "intermediate.dense.weight"].T.copy(),
                     "up_b": w[p + "intermediate.dense.bias"],
                     "down": w[p + "output.dense.weight"].T.copy(),
                     "down_b": w[p + "output.dense.bias"],
-                    "norm2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+                    "norm2_w": w[p + "output.LayerNorm.weight"],
+                    "norm2_b": w[p + "output.LayerNorm.bias"],
                 }
             )
         self.dim = self.word.shape[1]
@@ -89,9 +91,9 @@ class MiniLMEncoder:
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             context = (scores @ v).transpose(1, 0, 2).reshape(n, d)
-            x = _layer_norm(x + context @ layer["out"] + layer["out_b"], *layer["norm1"])
+            x = _layer_norm(x + context @ layer["out"] + layer["out_b"], layer["norm1_w"], layer["norm1_b"])
             hidden = _gelu(x @ layer["up"] + layer["up_b"])
-            x = _layer_norm(x + hidden @ layer["down"] + layer["down_b"], *layer["norm2"])
+            x = _layer_norm(x + hidden @ layer["down"] + layer["down_b"], layer["norm2_w"], layer["norm2_b"])
         pooled = x.mean(0)
         return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
 

@@ -18,9 +18,6 @@ from collections import Counter
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.linear_model import LogisticRegression
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -31,6 +28,8 @@ from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
 
 
 def ngrams(message: Message, char_range: Tuple[int, int], chars_of_lemmas: bool = False) -> Counter:
@@ -125,6 +124,8 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         return self._resource
 
     def _persist(self) -> None:
+        if self.weights is None:
+            raise ValueError("NGramIntentClassifier: nothing to persist before training")
         with self._storage.write_to(self._resource) as directory:
             (directory / "vocabulary.json").write_text(json.dumps(self.vocabulary), encoding="utf-8")
             (directory / "classes.json").write_text(json.dumps(self.classes), encoding="utf-8")
@@ -159,7 +160,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         known = [(self.vocabulary[f], c) for f, c in features.items() if f in self.vocabulary]
         logits = self.weights[-1].astype(np.float64)
         if known:
-            index, counts = zip(*known)
+            index, counts = zip(*known, strict=False)
             logits = logits + np.asarray(counts, dtype=np.float64) @ self.weights[list(index)]
         logits -= logits.max()
         probabilities = np.exp(logits)
@@ -174,8 +175,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             probabilities = self.scores(message)
             order = np.argsort(-probabilities)[: self._config["ranking_length"]]
             ranking = [
-                {INTENT_NAME_KEY: self.classes[i], PREDICTED_CONFIDENCE_KEY: float(probabilities[i])}
-                for i in order
+                {INTENT_NAME_KEY: self.classes[i], PREDICTED_CONFIDENCE_KEY: float(probabilities[i])} for i in order
             ]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)

@@ -17,10 +17,29 @@ from components.lemma_pipeline import analyse
 Phrase = Dict[str, List[str]]  # {"lemmas": [...], "words": [...]}
 
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "twenty": 20,
-    "thirty": 30, "couple": 2, "few": 3, "several": 3,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "twenty": 20,
+    "thirty": 30,
+    "couple": 2,
+    "few": 3,
+    "several": 3,
 }
 _DIGITS = re.compile(r"^\d{1,3}$")
 
@@ -63,7 +82,7 @@ def with_term_lemmas(
 ) -> List[Tok]:
     """Give tokens inside recognised terms (start, end, term word) the term's lemma."""
     out = []
-    for tok, (start, end) in zip(toks, spans):
+    for tok, (start, end) in zip(toks, spans, strict=False):
         term = next((w for s, e, w in terms if s <= start and end <= e), None)
         out.append(Tok(tok.word, tok.lemma, analyse(term)[0].lemma_) if term else tok)
     return out
@@ -80,8 +99,9 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
         "window": config.window,
         "prolonged_after_days": config.prolonged_after_days,
         "ongoing_cues": [_phrase(p) for p in config.ongoing_cues],
-        "negations": sorted({t.lemma for n in config.negations for t in tokens_of(n)[0]}
-                            | {n.lower() for n in config.negations}),
+        "negations": sorted(
+            {t.lemma for n in config.negations for t in tokens_of(n)[0]} | {n.lower() for n in config.negations}
+        ),
         "general_cues": [_phrase(p) for p in config.general_cues],
         "report_cues": [w.lower() for w in config.report_cues],
         "hypothetical_starts": [_phrase(p) for p in config.hypothetical_starts],
@@ -115,8 +135,8 @@ def _occurrences(toks: Sequence[Tok], phrase: Phrase, raw_only: bool = False) ->
         if t.word != first_word and (raw_only or first_lemma not in (t.lemma, t.alt)):
             continue
         window = toks[i : i + n]
-        if all(t.word == w for t, w in zip(window, words)) or (
-            not raw_only and all(lem in (t.lemma, t.alt) for t, lem in zip(window, lemmas))
+        if all(t.word == w for t, w in zip(window, words, strict=False)) or (
+            not raw_only and all(lem in (t.lemma, t.alt) for t, lem in zip(window, lemmas, strict=False))
         ):
             found.append(i)
     return found
@@ -236,9 +256,7 @@ def find_red_flags(
                 found = hit(category, live[0], live[0] + len(phrase["words"]) - 1)
                 break
         # "does redness get worse before it gets better?" asks about the usual course
-        asks_about_course = not firm_report and any(
-            _occurrences(toks, p) for p in category.get("unless", [])
-        )
+        asks_about_course = not firm_report and any(_occurrences(toks, p) for p in category.get("unless", []))
         if found is None and not asks_about_course:
             for rule in category["all"]:
                 positions = []

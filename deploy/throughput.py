@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import threading
@@ -62,8 +61,9 @@ BENCH_ENV = {
 
 def scale_out(command: str, processes: int) -> None:
     env = {**os.environ, **BENCH_ENV, "SCALEOUT_RASA_PROCESSES": str(processes)}
-    result = subprocess.run([str(ROOT / "deploy" / "scale-out.sh"), command], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [str(ROOT / "deploy" / "scale-out.sh"), command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     if result.returncode != 0:
         sys.exit(f"throughput: deploy/scale-out.sh {command} failed:\n{result.stdout}{result.stderr}")
 
@@ -87,8 +87,9 @@ class ConnectionSampler:
         import psycopg2
 
         pg = self.state["postgres"]
-        self._connection = psycopg2.connect(host=pg["host"], port=pg["port"], dbname=pg["db"], user=pg["user"],
-                                            password=self.state["pg_password"])
+        self._connection = psycopg2.connect(
+            host=pg["host"], port=pg["port"], dbname=pg["db"], user=pg["user"], password=self.state["pg_password"]
+        )
         self._connection.autocommit = True
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -97,8 +98,11 @@ class ConnectionSampler:
     def _run(self) -> None:
         with self._connection.cursor() as cursor:
             while not self._stop.is_set():
-                cursor.execute("SELECT count(*), count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity "
-                               "WHERE usename = %s AND pid <> pg_backend_pid()", (self.state["postgres"]["user"],))
+                cursor.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity "
+                    "WHERE usename = %s AND pid <> pg_backend_pid()",
+                    (self.state["postgres"]["user"],),
+                )
                 total, active = cursor.fetchone()
                 self.peak, self.peak_active = max(self.peak, total), max(self.peak_active, active)
                 self._stop.wait(0.05)
@@ -156,13 +160,21 @@ async def load(url: str, concurrency: int, messages: int) -> Dict[str, Any]:
     def percentile(p: float) -> float:
         return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else 0.0
 
-    return {"messages": messages, "seconds": round(wall, 2), "messages_per_second": round(messages / wall, 1),
-            "p50_ms": percentile(0.50), "p95_ms": percentile(0.95), "p99_ms": percentile(0.99),
-            "errors": errors, "fallback_replies": fallbacks}
+    return {
+        "messages": messages,
+        "seconds": round(wall, 2),
+        "messages_per_second": round(messages / wall, 1),
+        "p50_ms": percentile(0.50),
+        "p95_ms": percentile(0.95),
+        "p99_ms": percentile(0.99),
+        "errors": errors,
+        "fallback_replies": fallbacks,
+    }
 
 
-def measure(state: Dict[str, Any], url: str, processes: int, via: str, levels: Dict[int, int],
-            repeats: int) -> List[Dict[str, Any]]:
+def measure(
+    state: Dict[str, Any], url: str, processes: int, via: str, levels: Dict[int, int], repeats: int
+) -> List[Dict[str, Any]]:
     rows = []
     asyncio.run(load(url, 10, 100))  # warm-up: first calls of every code path, connections
     for concurrency, messages in levels.items():
@@ -172,24 +184,42 @@ def measure(state: Dict[str, Any], url: str, processes: int, via: str, levels: D
                 runs.append(asyncio.run(load(url, concurrency, messages)))
                 time.sleep(1)
         median = sorted(runs, key=lambda r: r["messages_per_second"])[len(runs) // 2]
-        row = {"rasa_processes": processes, "via": via, "concurrency": concurrency,
-               "messages_per_second": median["messages_per_second"], "p50_ms": median["p50_ms"],
-               "p95_ms": median["p95_ms"], "errors": sum(sum(r["errors"].values()) for r in runs),
-               "peak_postgres_connections": sampler.peak, "peak_active_postgres_connections": sampler.peak_active,
-               "runs": runs}
-        print(f"throughput: {processes} process(es) via {via}, concurrency {concurrency}: "
-              f"{row['messages_per_second']} messages/s (runs: {[r['messages_per_second'] for r in runs]}), "
-              f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, errors {row['errors']}, "
-              f"peak PostgreSQL connections {sampler.peak}", flush=True)
+        row = {
+            "rasa_processes": processes,
+            "via": via,
+            "concurrency": concurrency,
+            "messages_per_second": median["messages_per_second"],
+            "p50_ms": median["p50_ms"],
+            "p95_ms": median["p95_ms"],
+            "errors": sum(sum(r["errors"].values()) for r in runs),
+            "peak_postgres_connections": sampler.peak,
+            "peak_active_postgres_connections": sampler.peak_active,
+            "runs": runs,
+        }
+        print(
+            f"throughput: {processes} process(es) via {via}, concurrency {concurrency}: "
+            f"{row['messages_per_second']} messages/s (runs: {[r['messages_per_second'] for r in runs]}), "
+            f"p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, errors {row['errors']}, "
+            f"peak PostgreSQL connections {sampler.peak}",
+            flush=True,
+        )
         rows.append(row)
     return rows
 
 
 def machine() -> Dict[str, Any]:
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return {"cpu_model": model, "cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version(), "git": git, "loadavg_start": os.getloadavg()}
+    git = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu_model": model,
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "git": git,
+        "loadavg_start": os.getloadavg(),
+    }
 
 
 def main() -> None:
@@ -211,21 +241,26 @@ def main() -> None:
     finally:
         scale_out("stop", 2)
     info["loadavg_end"] = os.getloadavg()
-    summary = {f"{r['rasa_processes']} process(es) via {r['via']}, concurrency {r['concurrency']}": r["messages_per_second"]
-               for r in rows}
+    summary = {
+        f"{r['rasa_processes']} process(es) via {r['via']}, concurrency {r['concurrency']}": r["messages_per_second"]
+        for r in rows
+    }
     by = {(r["rasa_processes"], r["via"], r["concurrency"]): r["messages_per_second"] for r in rows}
     speedup = {str(c): round(by[(2, "nginx", c)] / by[(1, "nginx", c)], 2) for c in levels}
     result = {
         "what": "REST messages per second through nginx with 1 and 2 Rasa server processes (deploy/README.md); "
-                "each client sends conversations of 5 messages, then starts a new conversation; "
-                "median of the runs at each level",
+        "each client sends conversations of 5 messages, then starts a new conversation; "
+        "median of the runs at each level",
         "command": ".venv/bin/python deploy/throughput.py",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": info,
-        "settings": {"SQL_POOL_SIZE": os.environ.get("SQL_POOL_SIZE", "2"),
-                     "SQL_MAX_OVERFLOW": os.environ.get("SQL_MAX_OVERFLOW", "3"),
-                     "messages_per_level": levels, "runs_per_level": repeats,
-                     "messages_per_conversation": MESSAGES_PER_CONVERSATION},
+        "settings": {
+            "SQL_POOL_SIZE": os.environ.get("SQL_POOL_SIZE", "2"),
+            "SQL_MAX_OVERFLOW": os.environ.get("SQL_MAX_OVERFLOW", "3"),
+            "messages_per_level": levels,
+            "runs_per_level": repeats,
+            "messages_per_conversation": MESSAGES_PER_CONVERSATION,
+        },
         "summary_messages_per_second": summary,
         "speedup_2_vs_1_process": speedup,
         "results": rows,

@@ -36,9 +36,23 @@ def pins() -> Dict[str, str]:
 
 def online() -> Tuple[bool, str]:
     result = subprocess.run(
-        [sys.executable, "-m", "pip_audit", "-r", str(ROOT / "constraints.txt"), "--disable-pip", "--no-deps",
-         "--progress-spinner", "off", "-s", "osv", "-f", "markdown"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "-r",
+            str(ROOT / "constraints.txt"),
+            "--disable-pip",
+            "--no-deps",
+            "--progress-spinner",
+            "off",
+            "-s",
+            "osv",
+            "-f",
+            "markdown",
+        ],
+        capture_output=True,
+        text=True,
     )
     unreachable = "NameResolutionError" in result.stderr or "ConnectionError" in result.stderr
     return (not unreachable), (result.stdout + result.stderr)

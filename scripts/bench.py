@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import importlib.metadata
 import json
 import os
@@ -96,8 +97,15 @@ class Processes:
     def start(self, cmd: Sequence[str], log: Path, env: Dict[str, str]) -> subprocess.Popen:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
-            process = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, env=env, stdout=out,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                [str(c) for c in cmd],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.live.append(process)
         return process
 
@@ -135,9 +143,9 @@ class Processes:
         process = self.start(cmd, log, env)
         try:
             code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as error:
             self.stop(process)
-            raise BenchError(f"{what} took longer than {timeout:.0f} s; log: {log}")
+            raise BenchError(f"{what} took longer than {timeout:.0f} s; log: {log}") from error
         elapsed = time.perf_counter() - start
         self.live.remove(process)
         if code != 0:
@@ -157,8 +165,12 @@ def base_env(**extra: str) -> Dict[str, str]:
     for name in list(env):  # messaging channels off; no API; default rate limits (loopback exempt)
         if name.startswith(("TELEGRAM_", "TWILIO_", "RATE_LIMIT_")) or name in ("RASA_ENABLE_API", "RASA_API_TOKEN"):
             env.pop(name)
-    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-               PYTHONWARNINGS="ignore")
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONWARNINGS="ignore",
+    )
     env.update(extra)
     return env
 
@@ -175,11 +187,23 @@ def post_json(url: str, body: object, timeout: float) -> Any:
         return json.loads(response.read() or b"null")
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str, processes: Sequence[subprocess.Popen],
-               logs: Sequence[Path], interval: float = 0.05) -> None:
+def rasa_train_command(config: Path, out: Path, *extra: str) -> List[str]:
+    """`rasa train` of this project's data with `config`, on 2 threads as the machine has."""
+    data = ["--domain", "domain.yml", "--data", "data"]
+    return [RASA, "train", *extra, "--config", str(config), *data, "--out", str(out), "--num-threads", "2"]
+
+
+def wait_until(
+    check: Callable[[], bool],
+    timeout: float,
+    what: str,
+    processes: Sequence[subprocess.Popen],
+    logs: Sequence[Path],
+    interval: float = 0.05,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for process, log in zip(processes, logs):
+        for process, log in zip(processes, logs, strict=False):
             if process.poll() is not None:
                 raise BenchError(f"{what}: a server exited with code {process.returncode}; log: {log}\n{tail(log)}")
         try:
@@ -272,40 +296,69 @@ class System:
             config["action_endpoint"]["url"] = url
             config["tracker_store"]["db"] = str(work / "product.db")
         else:
-            config = {"action_endpoint": {"url": url, "enable_selective_domain": True},
-                      "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "baseline.db")}}
+            config = {
+                "action_endpoint": {"url": url, "enable_selective_domain": True},
+                "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "baseline.db")},
+            }
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         return path
 
     def credentials(self, work: Path) -> Path:
         """The REST channel each serves: the product's hardened one, Rasa's own."""
         path = work / f"{self.name}-credentials.yml"
-        path.write_text("server.rest_channel.ClinicRestInput:\n" if self.name == "product" else "rest:\n",
-                        encoding="utf-8")
+        path.write_text(
+            "server.rest_channel.ClinicRestInput:\n" if self.name == "product" else "rest:\n", encoding="utf-8"
+        )
         return path
 
     def rasa_command(self, port: int, endpoints: Path, credentials: Path) -> List[str]:
         if self.name == "product":
-            return [PYTHON, "-m", "server", "--model", str(self.model), "--port", str(port),
-                    "--endpoints", str(endpoints), "--credentials", str(credentials)]
-        return [RASA, "run", "--model", str(self.model), "--port", str(port), "--interface", "127.0.0.1",
-                "--endpoints", str(endpoints), "--credentials", str(credentials)]
+            return [
+                PYTHON,
+                "-m",
+                "server",
+                "--model",
+                str(self.model),
+                "--port",
+                str(port),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(credentials),
+            ]
+        return [
+            RASA,
+            "run",
+            "--model",
+            str(self.model),
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(credentials),
+        ]
 
 
 def ensure_baseline(work: Path, processes: Processes, retrain: bool) -> Tuple[Path, Dict[str, Any], Path]:
     """The cached baseline model (trained cold here if missing), its meta, its config."""
     source = rasa_default_config_path()
     ours = project_config()
-    config_text = lib.baseline_config_text(source.read_text(encoding="utf-8"), ours["assistant_id"],
-                                           ours.get("language", "en"))
+    config_text = lib.baseline_config_text(
+        source.read_text(encoding="utf-8"), ours["assistant_id"], ours.get("language", "en")
+    )
     rasa_version = importlib.metadata.version("rasa")
     key = lib.inputs_hash(baseline_inputs(), ROOT, [config_text, rasa_version])
     folder = BASELINE_DIR / key
     model, meta_path, config_path = folder / "model.tar.gz", folder / "meta.json", folder / "config.yml"
     if not retrain and model.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        say(f"baseline: using the cached model {model.relative_to(ROOT)} "
-            f"(trained {meta.get('trained_at', '?')}, cold training {meta.get('cold_train_s', 0):.0f} s)")
+        say(
+            f"baseline: using the cached model {model.relative_to(ROOT)} "
+            f"(trained {meta.get('trained_at', '?')}, cold training {meta.get('cold_train_s', 0):.0f} s)"
+        )
         return model, meta, config_path
     say("baseline: training with Rasa's default config, cold cache (several minutes) ...")
     shutil.rmtree(folder, ignore_errors=True)
@@ -313,12 +366,20 @@ def ensure_baseline(work: Path, processes: Processes, retrain: bool) -> Tuple[Pa
     config_path.write_text(config_text, encoding="utf-8")
     cache = folder / "rasa-cache"
     seconds = processes.run(
-        [RASA, "train", "--force", "--config", config_path, "--domain", "domain.yml", "--data", "data",
-         "--out", folder, "--fixed-model-name", "model", "--num-threads", "2"],
-        work / "baseline-train.log", base_env(RASA_CACHE_DIRECTORY=str(cache)), timeout=3 * 3600,
-        what="baseline training")
-    meta = {"hash": key, "trained_at": now_iso(), "cold_train_s": round(seconds, 2), "rasa": rasa_version,
-            "config_source": str(source.relative_to(source.parents[4])), "machine": machine_brief()}
+        rasa_train_command(config_path, folder, "--force", "--fixed-model-name", "model"),
+        work / "baseline-train.log",
+        base_env(RASA_CACHE_DIRECTORY=str(cache)),
+        timeout=3 * 3600,
+        what="baseline training",
+    )
+    meta = {
+        "hash": key,
+        "trained_at": now_iso(),
+        "cold_train_s": round(seconds, 2),
+        "rasa": rasa_version,
+        "config_source": str(source.relative_to(source.parents[4])),
+        "machine": machine_brief(),
+    }
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     for other in BASELINE_DIR.iterdir():  # older baselines
         if other.is_dir() and other != folder:
@@ -358,11 +419,18 @@ class Bench:
         result: Dict[str, Any] = {"model": str(system.model.relative_to(ROOT))}
         action_port = free_port()
         action_log = self.work / f"{system.name}-actions.log"
-        action = self.processes.start([PYTHON, "-m", "actions.server", "--port", str(action_port)], action_log,
-                                      base_env())
+        action = self.processes.start(
+            [PYTHON, "-m", "actions.server", "--port", str(action_port)], action_log, base_env()
+        )
         action_url = f"http://127.0.0.1:{action_port}"
-        wait_until(lambda: urllib.request.urlopen(action_url + "/health", timeout=2).status == 200, 90,
-                   f"{system.name}: action server", [action], [action_log], interval=0.2)
+        wait_until(
+            lambda: urllib.request.urlopen(action_url + "/health", timeout=2).status == 200,
+            90,
+            f"{system.name}: action server",
+            [action],
+            [action_log],
+            interval=0.2,
+        )
         endpoints = system.endpoints(self.work, action_port)
         credentials = system.credentials(self.work)
 
@@ -378,8 +446,14 @@ class Bench:
             sender = f"{self.run_id}-coldstart-{i}"
             start = time.perf_counter()
             rasa = self.processes.start(system.rasa_command(port, endpoints, credentials), log, base_env())
-            wait_until(lambda: bool(post_json(url, {"sender": sender, "message": COLD_START_QUESTION}, 10)),
-                       300, f"{system.name}: Rasa server", [rasa, action], [log, action_log])
+            first_message = {"sender": sender, "message": COLD_START_QUESTION}
+            wait_until(
+                functools.partial(post_json, url, first_message, 10),
+                300,
+                f"{system.name}: Rasa server",
+                [rasa, action],
+                [log, action_log],
+            )
             runs.append(time.perf_counter() - start)
             say(f"{system.name}: cold start {i + 1}/{self.plan['cold_start_runs']}: {runs[-1]:.2f} s")
         assert rasa is not None
@@ -395,13 +469,17 @@ class Bench:
         rasa_rss, rasa_peak = memory_mb(rasa.pid)
         action_rss, action_peak = memory_mb(action.pid)
         result["memory"] = {
-            "rasa_mb": round(rasa_rss, 1), "actions_mb": round(action_rss, 1),
+            "rasa_mb": round(rasa_rss, 1),
+            "actions_mb": round(action_rss, 1),
             "total_mb": round(rasa_rss + action_rss, 1),
-            "peak_rasa_mb": round(rasa_peak, 1), "peak_actions_mb": round(action_peak, 1),
+            "peak_rasa_mb": round(rasa_peak, 1),
+            "peak_actions_mb": round(action_peak, 1),
             "peak_total_mb": round(rasa_peak + action_peak, 1),
         }
-        say(f"{system.name}: resident memory {rasa_rss:.0f} MB (Rasa) + {action_rss:.0f} MB (actions) "
-            f"= {rasa_rss + action_rss:.0f} MB")
+        say(
+            f"{system.name}: resident memory {rasa_rss:.0f} MB (Rasa) + {action_rss:.0f} MB (actions) "
+            f"= {rasa_rss + action_rss:.0f} MB"
+        )
         for process, log in ((rasa, self.work / f"{system.name}-rasa-{len(runs)}.log"), (action, action_log)):
             if process.poll() is not None:
                 self.problems.append(f"{system.name}: a server exited during the measurements (see {log})")
@@ -413,59 +491,89 @@ class Bench:
         out: Dict[str, Any] = {}
         for file_name, label in lib.QUESTION_SETS:
             rows = read_rows(DATA / file_name)
-            requests = [{"sender": f"{self.run_id}-u-{system.name}-{file_name.split('_')[0]}-{i}",
-                         "message": row["question"]} for i, row in enumerate(rows)]
+            requests = [
+                {"sender": f"{self.run_id}-u-{system.name}-{file_name.split('_')[0]}-{i}", "message": row["question"]}
+                for i, row in enumerate(rows)
+            ]
             request_file = self.work / f"requests-{system.name}-{file_name}.json"
             request_file.write_text(json.dumps(requests), encoding="utf-8")
             got = self.client("ask", url, 1800, requests=request_file, concurrency=ASK_CONCURRENCY)
             answers = [{"custom": contract_message(reply), "parse": {}} for reply in got["replies"]]
             scored = score(rows, answers)
             out[file_name] = {
-                "n": scored["n"], "tally": scored["tally"], "shares": lib.shares(scored["tally"]),
+                "n": scored["n"],
+                "tally": scored["tally"],
+                "shares": lib.shares(scored["tally"]),
                 "errors": got["errors"],
-                "misses": [{k: m[k] for k in ("id", "question", "verdict", "kind", "topics", "accept")}
-                           for m in scored["misses"]],
+                "misses": [
+                    {k: m[k] for k in ("id", "question", "verdict", "kind", "topics", "accept")}
+                    for m in scored["misses"]
+                ],
             }
             if got["errors"]:
-                self.problems.append(f"{system.name}: {got['errors']} request errors on {file_name}: "
-                                     f"{got['error_examples'][:2]}")
+                self.problems.append(
+                    f"{system.name}: {got['errors']} request errors on {file_name}: " f"{got['error_examples'][:2]}"
+                )
             s = out[file_name]["shares"]
-            say(f"{system.name}: {label} questions (n={scored['n']}): right {100 * s['right']:.1f}%, "
+            say(
+                f"{system.name}: {label} questions (n={scored['n']}): right {100 * s['right']:.1f}%, "
                 f"wrong {100 * s['wrong']:.1f}%, declined {100 * s['declined']:.1f}%, "
-                f"clarify {100 * s['clarify']:.1f}%")
+                f"clarify {100 * s['clarify']:.1f}%"
+            )
         return out
 
     def load(self, system: System, url: str, level: int) -> Dict[str, Any]:
         messages = self.plan["messages"][level]
-        got = self.client("load", url, 3600, concurrency=level, messages=messages,
-                          conversation_length=CONVERSATION_LENGTH, warmup=WARMUP, questions=HOLDOUT)
+        got = self.client(
+            "load",
+            url,
+            3600,
+            concurrency=level,
+            messages=messages,
+            conversation_length=CONVERSATION_LENGTH,
+            warmup=WARMUP,
+            questions=HOLDOUT,
+        )
         summary = lib.summarize(got["latencies_ms"])
         tp = lib.throughput(got["messages"], got["wall_s"])
-        summary.update(throughput=round(tp, 2) if tp else None, wall_s=round(got["wall_s"], 3),
-                       errors=got["errors"], warmup_errors=got["warmup_errors"], unanswered=got["unanswered"],
-                       error_examples=got["error_examples"])
+        summary.update(
+            throughput=round(tp, 2) if tp else None,
+            wall_s=round(got["wall_s"], 3),
+            errors=got["errors"],
+            warmup_errors=got["warmup_errors"],
+            unanswered=got["unanswered"],
+            error_examples=got["error_examples"],
+        )
         if got["errors"] or got["warmup_errors"]:
-            self.problems.append(f"{system.name}: {got['errors']} errors at {level} conversations: "
-                                 f"{got['error_examples'][:2]}")
+            self.problems.append(
+                f"{system.name}: {got['errors']} errors at {level} conversations: " f"{got['error_examples'][:2]}"
+            )
         if got["unanswered"]:
-            self.problems.append(f"{system.name}: {got['unanswered']} replies without a contract message "
-                                 f"at {level} conversations")
-        say(f"{system.name}: {level:2d} conversations, {got['messages']} messages: p50 {summary['p50']:.2f} ms, "
-            f"p95 {summary['p95']:.2f} ms, p99 {summary['p99']:.2f} ms, {tp or 0:.1f} msg/s")
+            self.problems.append(
+                f"{system.name}: {got['unanswered']} replies without a contract message " f"at {level} conversations"
+            )
+        say(
+            f"{system.name}: {level:2d} conversations, {got['messages']} messages: p50 {summary['p50']:.2f} ms, "
+            f"p95 {summary['p95']:.2f} ms, p99 {summary['p99']:.2f} ms, {tp or 0:.1f} msg/s"
+        )
         return summary
 
     def long_conversation(self, system: System, url: str) -> Dict[str, Any]:
         turns = self.plan["long_turns"]
         got = self.client("long", url, 3600, turns=turns, questions=HOLDOUT)
         summary = lib.long_conversation_summary(got["latencies_ms"])
-        summary.update(errors=got["errors"], unanswered=got["unanswered"],
-                       latencies_ms=[round(x, 3) for x in got["latencies_ms"]])
+        summary.update(
+            errors=got["errors"], unanswered=got["unanswered"], latencies_ms=[round(x, 3) for x in got["latencies_ms"]]
+        )
         if got["errors"]:
-            self.problems.append(f"{system.name}: {got['errors']} errors in the long conversation: "
-                                 f"{got['error_examples'][:2]}")
-        say(f"{system.name}: long conversation: turns {summary['first_window'][0]}-{summary['first_window'][1]} "
+            self.problems.append(
+                f"{system.name}: {got['errors']} errors in the long conversation: " f"{got['error_examples'][:2]}"
+            )
+        say(
+            f"{system.name}: long conversation: turns {summary['first_window'][0]}-{summary['first_window'][1]} "
             f"{summary['first_median_ms']:.2f} ms, turns {summary['last_window'][0]}-{summary['last_window'][1]} "
-            f"{summary['last_median_ms']:.2f} ms ({summary['ratio']:.2f}x)")
+            f"{summary['last_median_ms']:.2f} ms ({summary['ratio']:.2f}x)"
+        )
         return summary
 
     # -- training and cross-validation
@@ -478,10 +586,28 @@ class Bench:
             shutil.rmtree(d, ignore_errors=True)
         try:
             seconds = self.processes.run(
-                [RASA, "train", "--force", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-                 "--out", model_dir, "--fixed-model-name", "cold", "--num-threads", "2"],
-                self.work / "product-train.log", base_env(RASA_CACHE_DIRECTORY=str(cache)), 3600,
-                "product cold training")
+                [
+                    RASA,
+                    "train",
+                    "--force",
+                    "--config",
+                    "config.yml",
+                    "--domain",
+                    "domain.yml",
+                    "--data",
+                    "data",
+                    "--out",
+                    model_dir,
+                    "--fixed-model-name",
+                    "cold",
+                    "--num-threads",
+                    "2",
+                ],
+                self.work / "product-train.log",
+                base_env(RASA_CACHE_DIRECTORY=str(cache)),
+                3600,
+                "product cold training",
+            )
             out["cold_s"] = round(seconds, 2)
             out["cold_measured_at"] = now_iso()
             say(f"product: cold training {seconds:.1f} s")
@@ -493,14 +619,17 @@ class Bench:
                 shutil.rmtree(d, ignore_errors=True)
         log = self.work / "product-train-if-stale.log"
         try:
-            seconds = self.processes.run(["scripts/train-if-stale.sh"], log, base_env(), 3600,
-                                         "scripts/train-if-stale.sh")
+            seconds = self.processes.run(
+                ["scripts/train-if-stale.sh"], log, base_env(), 3600, "scripts/train-if-stale.sh"
+            )
             skipped = "up to date" in tail(log, 50)
             out["nothing_changed_s"] = round(seconds, 3)
             out["nothing_changed_how"] = "scripts/train-if-stale.sh" + ("" if skipped else " (it RETRAINED)")
             if not skipped:
-                self.problems.append("scripts/train-if-stale.sh retrained the model: it was not up to date, so "
-                                     "'nothing changed' measured a training")
+                self.problems.append(
+                    "scripts/train-if-stale.sh retrained the model: it was not up to date, so "
+                    "'nothing changed' measured a training"
+                )
             say(f"product: nothing changed: {seconds:.2f} s ({'skipped' if skipped else 'retrained!'})")
         except BenchError as error:
             self.problems.append(str(error).splitlines()[0])
@@ -512,11 +641,12 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)
         try:
             seconds = self.processes.run(
-                [RASA, "train", "--config", config_path, "--domain", "domain.yml", "--data", "data", "--out", out,
-                 "--num-threads", "2"],
+                rasa_train_command(config_path, out),
                 self.work / "baseline-train-nothing-changed.log",
-                base_env(RASA_CACHE_DIRECTORY=str(config_path.parent / "rasa-cache")), 3600,
-                "baseline training, nothing changed")
+                base_env(RASA_CACHE_DIRECTORY=str(config_path.parent / "rasa-cache")),
+                3600,
+                "baseline training, nothing changed",
+            )
             say(f"baseline: nothing changed: {seconds:.1f} s")
             return round(seconds, 2)
         except BenchError as error:
@@ -531,11 +661,25 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)
         try:
             seconds = self.processes.run(
-                [RASA, "test", "nlu", "--cross-validation", "--folds", "3", "--config", config, "--nlu", "data/nlu",
-                 "--out", out],
+                [
+                    RASA,
+                    "test",
+                    "nlu",
+                    "--cross-validation",
+                    "--folds",
+                    "3",
+                    "--config",
+                    config,
+                    "--nlu",
+                    "data/nlu",
+                    "--out",
+                    out,
+                ],
                 self.work / f"cv-{name}.log",
                 base_env(RASA_CACHE_DIRECTORY=str(self.work / f"cv-cache-{name}"), RASA_MAX_CACHE_SIZE="0"),
-                4 * 3600, f"{name} cross-validation")
+                4 * 3600,
+                f"{name} cross-validation",
+            )
             reports = sorted(out.rglob("intent_report.json"))
             if not reports:
                 raise BenchError(f"{name} cross-validation wrote no intent_report.json under {out}")
@@ -588,10 +732,12 @@ def machine() -> Dict[str, Any]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
         git = commit + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         git = "unknown"
@@ -614,16 +760,20 @@ def machine() -> Dict[str, Any]:
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="development run: 60 messages per level, a 60-turn conversation, one cold start, "
-                             "no cross-validation")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="development run: 60 messages per level, a 60-turn conversation, one cold start, " "no cross-validation",
+    )
     parser.add_argument("--retrain-baseline", action="store_true", help="retrain the cached baseline model")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "docs", help="where to write benchmarks.*")
-    parser.add_argument("--skip-training", action="store_true",
-                        help="do not measure training times (development)")
-    parser.add_argument("--rerender", action="store_true",
-                        help="measure nothing: rewrite benchmarks.md and .png from the out dir's benchmarks.json "
-                             "(after a change to the report's format or to deploy/)")
+    parser.add_argument("--skip-training", action="store_true", help="do not measure training times (development)")
+    parser.add_argument(
+        "--rerender",
+        action="store_true",
+        help="measure nothing: rewrite benchmarks.md and .png from the out dir's benchmarks.json "
+        "(after a change to the report's format or to deploy/)",
+    )
     return parser.parse_args(argv)
 
 
@@ -637,8 +787,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         say("rewrote " + ", ".join(str(p) for p in written) + " from benchmarks.json (nothing measured)")
         return 0
     if not PRODUCT_MODEL.exists():
-        print(f"bench: {PRODUCT_MODEL.relative_to(ROOT)} is missing: run `make train` (or `make bench`) first",
-              file=sys.stderr)
+        print(
+            f"bench: {PRODUCT_MODEL.relative_to(ROOT)} is missing: run `make train` (or `make bench`) first",
+            file=sys.stderr,
+        )
         return 2
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -659,9 +811,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         say(f"{'quick' if args.quick else 'full'} run; logs in {WORK.relative_to(ROOT)}/")
         baseline_model, baseline_meta, baseline_config = ensure_baseline(WORK, processes, args.retrain_baseline)
         results["settings"] = {
-            "levels": list(lib.LEVELS), "messages": {str(k): v for k, v in plan["messages"].items()},
-            "conversation_length": CONVERSATION_LENGTH, "warmup": WARMUP, "long_turns": plan["long_turns"],
-            "cold_start_runs": plan["cold_start_runs"], "understanding_concurrency": ASK_CONCURRENCY,
+            "levels": list(lib.LEVELS),
+            "messages": {str(k): v for k, v in plan["messages"].items()},
+            "conversation_length": CONVERSATION_LENGTH,
+            "warmup": WARMUP,
+            "long_turns": plan["long_turns"],
+            "cold_start_runs": plan["cold_start_runs"],
+            "understanding_concurrency": ASK_CONCURRENCY,
             "baseline_dir": str(BASELINE_DIR.relative_to(ROOT)) + "/",
             "baseline_config": str(baseline_config.relative_to(ROOT)),
             "baseline_config_source": baseline_meta.get("config_source", str(RASA_DEFAULT_CONFIG)),
@@ -674,9 +830,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             results["systems"][name] = bench.measure(system)
 
         product, baseline = results["systems"]["product"], results["systems"]["baseline"]
-        baseline["training"] = {"cold_s": baseline_meta.get("cold_train_s"),
-                                "cold_measured_at": baseline_meta.get("trained_at"),
-                                "cold_machine": baseline_meta.get("machine")}
+        baseline["training"] = {
+            "cold_s": baseline_meta.get("cold_train_s"),
+            "cold_measured_at": baseline_meta.get("trained_at"),
+            "cold_machine": baseline_meta.get("machine"),
+        }
         if not args.skip_training:
             product["training"] = bench.product_training()
             baseline["training"]["nothing_changed_s"] = bench.baseline_nothing_changed(baseline_config)
@@ -686,16 +844,19 @@ def main(argv: Optional[List[str]] = None) -> int:
             if baseline_meta.get("cv_intent_f1") is not None and not args.retrain_baseline:
                 baseline["cv_intent_f1"] = baseline_meta["cv_intent_f1"]
                 baseline["cv_measured_at"] = baseline_meta.get("cv_measured_at")
-                say(f"baseline: intent macro F1 {baseline['cv_intent_f1']:.3f} (cached, measured "
-                    f"{baseline['cv_measured_at']})")
+                say(
+                    f"baseline: intent macro F1 {baseline['cv_intent_f1']:.3f} (cached, measured "
+                    f"{baseline['cv_measured_at']})"
+                )
             else:
                 f1 = bench.cross_validation("baseline", baseline_config)
                 baseline["cv_intent_f1"] = f1
                 if f1 is not None:
                     baseline["cv_measured_at"] = baseline_meta["cv_measured_at"] = now_iso()
                     baseline_meta["cv_intent_f1"] = f1
-                    (baseline_config.parent / "meta.json").write_text(json.dumps(baseline_meta, indent=2),
-                                                                      encoding="utf-8")
+                    (baseline_config.parent / "meta.json").write_text(
+                        json.dumps(baseline_meta, indent=2), encoding="utf-8"
+                    )
         results["scale_out"] = lib.scale_out_note(ROOT)
         results["machine"]["loadavg_end"] = "%.2f %.2f %.2f" % os.getloadavg()
         results["duration_s"] = round(time.monotonic() - started, 1)

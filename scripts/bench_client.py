@@ -102,8 +102,7 @@ async def run_load(args: argparse.Namespace) -> Dict[str, Any]:
 
         async def warm(worker: int) -> None:
             for i in range(args.warmup):
-                await client.send(f"{args.run_id}-c{c}-w{worker}-warmup",
-                                  questions[(worker * 31 + i) % len(questions)])
+                await client.send(f"{args.run_id}-c{c}-w{worker}-warmup", questions[(worker * 31 + i) % len(questions)])
 
         async def work(worker: int) -> None:
             nonlocal unanswered
@@ -168,8 +167,12 @@ async def run_ask(args: argparse.Namespace) -> Dict[str, Any]:
                 latencies[i], replies[i] = await client.send(request["sender"], request["message"])
 
         await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
-    return {"replies": replies, "latencies_ms": latencies, "errors": len(client.errors),
-            "error_examples": client.errors[:5]}
+    return {
+        "replies": replies,
+        "latencies_ms": latencies,
+        "errors": len(client.errors),
+        "error_examples": client.errors[:5],
+    }
 
 
 def main() -> None:

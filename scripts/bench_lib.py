@@ -161,17 +161,21 @@ def scale_out_note(root: Path) -> Dict[str, Any]:
     benchmark itself runs one process."""
     measured = root / "deploy" / "throughput.json"
     if not measured.exists():
-        return {"status": "not measured yet", "files": [],
-                "text": "Throughput with 2 Rasa server processes: **not measured yet** (no "
-                        "`deploy/throughput.json`). This benchmark runs one Rasa server process."}
+        return {
+            "status": "not measured yet",
+            "files": [],
+            "text": "Throughput with 2 Rasa server processes: **not measured yet** (no "
+            "`deploy/throughput.json`). This benchmark runs one Rasa server process.",
+        }
     data = json.loads(measured.read_text(encoding="utf-8"))
     rows = ["| set-up | messages/s |", "| --- | ---: |"]
     rows += [f"| {name} | {rate} |" for name, rate in data.get("summary_messages_per_second", {}).items()]
     return {
-        "status": "measured by the scale-out set-up", "files": ["deploy/throughput.json"],
+        "status": "measured by the scale-out set-up",
+        "files": ["deploy/throughput.json"],
         "text": "Throughput with 1 and 2 Rasa server processes behind nginx (PostgreSQL tracker store, Redis "
-                f"lock store), measured by `deploy/throughput.py` on {data.get('date', '?')}, not in this run "
-                "(see deploy/README.md):\n\n" + "\n".join(rows),
+        f"lock store), measured by `deploy/throughput.py` on {data.get('date', '?')}, not in this run "
+        "(see deploy/README.md):\n\n" + "\n".join(rows),
     }
 
 
@@ -210,32 +214,72 @@ def figure_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     there is no target or a figure is missing)."""
     rows: List[Dict[str, Any]] = []
 
-    def row(section: str, label: str, unit: str, product: Any, baseline: Any,
-            target: str = "", met: Optional[bool] = None, digits: int = 1) -> None:
-        rows.append({
-            "section": section, "label": label, "unit": unit, "product": product, "baseline": baseline,
-            "ratio": ratio(product, baseline), "target": target, "met": met, "digits": digits,
-        })
+    def row(
+        section: str,
+        label: str,
+        unit: str,
+        product: Any,
+        baseline: Any,
+        target: str = "",
+        met: Optional[bool] = None,
+        digits: int = 1,
+    ) -> None:
+        rows.append(
+            {
+                "section": section,
+                "label": label,
+                "unit": unit,
+                "product": product,
+                "baseline": baseline,
+                "ratio": ratio(product, baseline),
+                "target": target,
+                "met": met,
+                "digits": digits,
+            }
+        )
 
     # understanding
     for file_name, label in QUESTION_SETS:
         p = _get(results, "product", "understanding", file_name, "shares")
         b = _get(results, "baseline", "understanding", file_name, "shares")
         n = _get(results, "product", "understanding", file_name, "n") or _get(
-            results, "baseline", "understanding", file_name, "n")
+            results, "baseline", "understanding", file_name, "n"
+        )
         if p is None and b is None:
             continue
         pr, br = (p or {}).get("right"), (b or {}).get("right")
         pw, bw = (p or {}).get("wrong"), (b or {}).get("wrong")
         size = f" (n={n})" if n else ""
-        row("Understanding", f"right answers, {label} questions{size}", "%", _pct(pr), _pct(br),
-            "≥ baseline", None if pr is None or br is None else pr >= br)
-        row("Understanding", f"wrong answers, {label} questions{size}", "%", _pct(pw), _pct(bw),
-            "≤ baseline", None if pw is None or bw is None else pw <= bw)
+        row(
+            "Understanding",
+            f"right answers, {label} questions{size}",
+            "%",
+            _pct(pr),
+            _pct(br),
+            "≥ baseline",
+            None if pr is None or br is None else pr >= br,
+        )
+        row(
+            "Understanding",
+            f"wrong answers, {label} questions{size}",
+            "%",
+            _pct(pw),
+            _pct(bw),
+            "≤ baseline",
+            None if pw is None or bw is None else pw <= bw,
+        )
     pf = _get(results, "product", "cv_intent_f1")
     bf = _get(results, "baseline", "cv_intent_f1")
-    row("Understanding", "intent macro F1, 3-fold cross-validation", "", pf, bf, "≥ baseline",
-        None if pf is None or bf is None else pf >= bf, digits=3)
+    row(
+        "Understanding",
+        "intent macro F1, 3-fold cross-validation",
+        "",
+        pf,
+        bf,
+        "≥ baseline",
+        None if pf is None or bf is None else pf >= bf,
+        digits=3,
+    )
 
     # speed
     for level in LEVELS:
@@ -248,19 +292,34 @@ def figure_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
                 target, met = f"≤ {TARGETS['p50_c1_ms']:g} ms", _at_most(p, TARGETS["p50_c1_ms"])
             if level == 1 and stat == "p99":
                 target, met = f"≤ {TARGETS['p99_c1_ms']:g} ms", _at_most(p, TARGETS["p99_c1_ms"])
-            row("Latency per message (REST, custom action included)",
-                f"{stat} at {level} concurrent conversation{'s' if level > 1 else ''}", "ms", p, b, target, met,
-                digits=2 if level == 1 else 1)
+            row(
+                "Latency per message (REST, custom action included)",
+                f"{stat} at {level} concurrent conversation{'s' if level > 1 else ''}",
+                "ms",
+                p,
+                b,
+                target,
+                met,
+                digits=2 if level == 1 else 1,
+            )
     for level in LEVELS:
         p = _get(results, "product", "latency", str(level), "throughput")
         b = _get(results, "baseline", "latency", str(level), "throughput")
         target, met = "", None
         if level == 10:
             target = f"≥ {TARGETS['throughput_c10']:g}/s and ≥ {TARGETS['throughput_c10_vs_baseline']:g}× baseline"
-            met = _all_met(_at_least(p, TARGETS["throughput_c10"]),
-                           _at_least(ratio(p, b), TARGETS["throughput_c10_vs_baseline"]))
-        row("Throughput", f"messages per second at {level} concurrent conversation{'s' if level > 1 else ''}",
-            "msg/s", p, b, target, met)
+            met = _all_met(
+                _at_least(p, TARGETS["throughput_c10"]), _at_least(ratio(p, b), TARGETS["throughput_c10_vs_baseline"])
+            )
+        row(
+            "Throughput",
+            f"messages per second at {level} concurrent conversation{'s' if level > 1 else ''}",
+            "msg/s",
+            p,
+            b,
+            target,
+            met,
+        )
 
     # long conversation
     p_long = _get(results, "product", "long_conversation") or {}
@@ -269,35 +328,90 @@ def figure_rows(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     if ref:
         f0, f1 = ref.get("first_window", [1, 10])
         l0, l1 = ref.get("last_window", [391, 400])
-        row("Long conversation (one sender)", f"median latency, turns {f0}-{f1}", "ms",
-            p_long.get("first_median_ms"), b_long.get("first_median_ms"), digits=2)
-        row("Long conversation (one sender)", f"median latency, turns {l0}-{l1}", "ms",
-            p_long.get("last_median_ms"), b_long.get("last_median_ms"), digits=2)
-        row("Long conversation (one sender)", f"turns {l0}-{l1} ÷ turns {f0}-{f1}", "×",
-            p_long.get("ratio"), b_long.get("ratio"), f"≤ {TARGETS['turn_ratio']:g}×",
-            _at_most(p_long.get("ratio"), TARGETS["turn_ratio"]), digits=2)
+        row(
+            "Long conversation (one sender)",
+            f"median latency, turns {f0}-{f1}",
+            "ms",
+            p_long.get("first_median_ms"),
+            b_long.get("first_median_ms"),
+            digits=2,
+        )
+        row(
+            "Long conversation (one sender)",
+            f"median latency, turns {l0}-{l1}",
+            "ms",
+            p_long.get("last_median_ms"),
+            b_long.get("last_median_ms"),
+            digits=2,
+        )
+        row(
+            "Long conversation (one sender)",
+            f"turns {l0}-{l1} ÷ turns {f0}-{f1}",
+            "×",
+            p_long.get("ratio"),
+            b_long.get("ratio"),
+            f"≤ {TARGETS['turn_ratio']:g}×",
+            _at_most(p_long.get("ratio"), TARGETS["turn_ratio"]),
+            digits=2,
+        )
 
     # training, start, memory
     p = _get(results, "product", "training", "cold_s")
     b = _get(results, "baseline", "training", "cold_s")
-    row("Training and start", "training, cold (rasa train --force, empty cache)", "s", p, b,
-        f"≤ {TARGETS['train_cold_s']:g} s", _at_most(p, TARGETS["train_cold_s"]))
-    row("Training and start", "training when nothing changed", "s",
+    row(
+        "Training and start",
+        "training, cold (rasa train --force, empty cache)",
+        "s",
+        p,
+        b,
+        f"≤ {TARGETS['train_cold_s']:g} s",
+        _at_most(p, TARGETS["train_cold_s"]),
+    )
+    row(
+        "Training and start",
+        "training when nothing changed",
+        "s",
         _get(results, "product", "training", "nothing_changed_s"),
-        _get(results, "baseline", "training", "nothing_changed_s"), digits=2)
+        _get(results, "baseline", "training", "nothing_changed_s"),
+        digits=2,
+    )
     p = _get(results, "product", "cold_start_s")
-    row("Training and start", "cold start (process start to first answer)", "s", p,
-        _get(results, "baseline", "cold_start_s"), f"≤ {TARGETS['cold_start_s']:g} s",
-        _at_most(p, TARGETS["cold_start_s"]))
+    row(
+        "Training and start",
+        "cold start (process start to first answer)",
+        "s",
+        p,
+        _get(results, "baseline", "cold_start_s"),
+        f"≤ {TARGETS['cold_start_s']:g} s",
+        _at_most(p, TARGETS["cold_start_s"]),
+    )
     p = _get(results, "product", "memory", "total_mb")
-    row("Memory (after the load runs)", "resident memory, both servers", "MB", p,
-        _get(results, "baseline", "memory", "total_mb"), f"≤ {TARGETS['rss_total_mb']:g} MB",
-        _at_most(p, TARGETS["rss_total_mb"]), digits=0)
-    row("Memory (after the load runs)", "of which the Rasa server", "MB",
-        _get(results, "product", "memory", "rasa_mb"), _get(results, "baseline", "memory", "rasa_mb"), digits=0)
-    row("Memory (after the load runs)", "of which the action server", "MB",
-        _get(results, "product", "memory", "actions_mb"), _get(results, "baseline", "memory", "actions_mb"),
-        digits=0)
+    row(
+        "Memory (after the load runs)",
+        "resident memory, both servers",
+        "MB",
+        p,
+        _get(results, "baseline", "memory", "total_mb"),
+        f"≤ {TARGETS['rss_total_mb']:g} MB",
+        _at_most(p, TARGETS["rss_total_mb"]),
+        digits=0,
+    )
+    row(
+        "Memory (after the load runs)",
+        "of which the Rasa server",
+        "MB",
+        _get(results, "product", "memory", "rasa_mb"),
+        _get(results, "baseline", "memory", "rasa_mb"),
+        digits=0,
+    )
+    row(
+        "Memory (after the load runs)",
+        "of which the action server",
+        "MB",
+        _get(results, "product", "memory", "actions_mb"),
+        _get(results, "baseline", "memory", "actions_mb"),
+        digits=0,
+    )
     return rows
 
 
@@ -310,23 +424,34 @@ def headline(results: Dict[str, Any]) -> List[str]:
     lines = []
     p50 = ratio(_get(results, "product", "latency", "1", "p50"), _get(results, "baseline", "latency", "1", "p50"))
     if p50:
-        lines.append(f"one message at 1 conversation: median latency {fmt_ratio(p50)} the baseline's "
-                     f"({1 / p50:.1f} times faster)")
-    tp = ratio(_get(results, "product", "latency", "10", "throughput"),
-               _get(results, "baseline", "latency", "10", "throughput"))
+        lines.append(
+            f"one message at 1 conversation: median latency {fmt_ratio(p50)} the baseline's "
+            f"({1 / p50:.1f} times faster)"
+        )
+    tp = ratio(
+        _get(results, "product", "latency", "10", "throughput"),
+        _get(results, "baseline", "latency", "10", "throughput"),
+    )
     if tp:
         lines.append(f"throughput at 10 conversations: {fmt_ratio(tp)} the baseline's")
-    tp50 = ratio(_get(results, "product", "latency", "50", "throughput"),
-                 _get(results, "baseline", "latency", "50", "throughput"))
+    tp50 = ratio(
+        _get(results, "product", "latency", "50", "throughput"),
+        _get(results, "baseline", "latency", "50", "throughput"),
+    )
     if tp50:
         lines.append(f"throughput at 50 conversations: {fmt_ratio(tp50)} the baseline's")
     for file_name, label in QUESTION_SETS:
         p = _get(results, "product", "understanding", file_name, "shares", "right")
         b = _get(results, "baseline", "understanding", file_name, "shares", "right")
         if p is not None and b is not None:
-            lines.append(f"right answers on the {label} questions: {100 * p:.1f}% vs {100 * b:.1f}% "
-                         f"({100 * (p - b):+.1f} points)")
-    pl, bl = _get(results, "product", "long_conversation", "ratio"), _get(results, "baseline", "long_conversation", "ratio")
+            lines.append(
+                f"right answers on the {label} questions: {100 * p:.1f}% vs {100 * b:.1f}% "
+                f"({100 * (p - b):+.1f} points)"
+            )
+    pl, bl = (
+        _get(results, "product", "long_conversation", "ratio"),
+        _get(results, "baseline", "long_conversation", "ratio"),
+    )
     if pl is not None and bl is not None:
         lines.append(f"slow-down over a long conversation: {pl:.2f}× vs {bl:.2f}×")
     mem = ratio(_get(results, "product", "memory", "total_mb"), _get(results, "baseline", "memory", "total_mb"))
@@ -445,8 +570,11 @@ def render_markdown(results: Dict[str, Any]) -> str:
         "they hold from machine to machine."
     )
     if mode != "full":
-        parts += ["", f"> **This is a `--{mode}` run** (fewer messages, a shorter long conversation, "
-                      "no cross-validation): for development only, not the reference figures."]
+        parts += [
+            "",
+            f"> **This is a `--{mode}` run** (fewer messages, a shorter long conversation, "
+            "no cross-validation): for development only, not the reference figures.",
+        ]
     parts += ["", "## Headline: product against the baseline", ""]
     parts += [f"- {line}" for line in headline(results)] or ["- (no baseline figures in this run)"]
     if results.get("problems"):
@@ -462,11 +590,17 @@ def render_markdown(results: Dict[str, Any]) -> str:
     notes = cached_notes(results)
     if notes:
         parts += [" ".join(notes), ""]
-    parts += ["### Understanding by verdict", "",
-              "Scored with `scripts/evaluate.py`'s `judge`/`score`, from the answers the running servers "
-              "gave over REST (each question the first message of a new conversation). *Declined*: an "
-              "out-of-scope or fallback answer to a question the articles answer; *No answer*: no "
-              "contract message in the reply.", "", understanding_table(results), ""]
+    parts += [
+        "### Understanding by verdict",
+        "",
+        "Scored with `scripts/evaluate.py`'s `judge`/`score`, from the answers the running servers "
+        "gave over REST (each question the first message of a new conversation). *Declined*: an "
+        "out-of-scope or fallback answer to a question the articles answer; *No answer*: no "
+        "contract message in the reply.",
+        "",
+        understanding_table(results),
+        "",
+    ]
     parts += ["### Latency and throughput by load", "", load_table(results), ""]
     parts += ["![Benchmark chart](benchmarks.png)", ""]
     parts += ["## More than one process", "", results.get("scale_out", {}).get("text", "not measured yet"), ""]
@@ -505,8 +639,10 @@ def cached_notes(results: Dict[str, Any]) -> List[str]:
     trained = _get(results, "baseline", "training", "cold_measured_at")
     where = _get(results, "baseline", "training", "cold_machine")
     if trained and trained < results.get("machine", {}).get("date", ""):
-        notes.append(f"The baseline's cold training time was measured when its cached model was trained "
-                     f"({trained}{', on ' + where if where else ''}); `--retrain-baseline` measures it again.")
+        notes.append(
+            f"The baseline's cold training time was measured when its cached model was trained "
+            f"({trained}{', on ' + where if where else ''}); `--retrain-baseline` measures it again."
+        )
     cv = _get(results, "baseline", "cv_measured_at")
     if cv and cv < results.get("machine", {}).get("date", ""):
         notes.append(f"Its cross-validation F1 is cached from {cv}.")
@@ -534,8 +670,9 @@ def method_lines(results: Dict[str, Any]) -> List[str]:
         f"Long conversation: one sender sends {s.get('long_turns', '?')} messages in sequence over one "
         "keep-alive connection; the medians of the first and last 10 turns are compared.",
         "Understanding: every question of `holdout_questions.jsonl`, `fresh_questions.jsonl`, "
-        "`dev_real_questions.jsonl` and the three `probe*_questions.jsonl` is sent over REST as the first message of its own conversation and "
-        "the reply's contract message is judged as `make eval` judges it. Intent F1: `rasa test nlu "
+        "`dev_real_questions.jsonl` and the `probe*_questions.jsonl` sets is sent over REST as the first "
+        "message of its own conversation and the reply's contract message is judged as `make eval` "
+        "judges it. Intent F1: `rasa test nlu "
         "--cross-validation --folds 3 --config <config> --nlu data/nlu`, macro average of "
         "`intent_report.json`.",
         "Training, cold: `rasa train --force --num-threads 2` into a temporary directory with a new, "
@@ -549,8 +686,10 @@ def method_lines(results: Dict[str, Any]) -> List[str]:
         "server and the action server, summed, read after the load runs.",
     ]
     if s.get("baseline_config"):
-        lines.append(f"Baseline config: `{s['baseline_config']}` (Rasa's `{s.get('baseline_config_source', '')}`, "
-                     "verbatim but for `assistant_id`).")
+        lines.append(
+            f"Baseline config: `{s['baseline_config']}` (Rasa's `{s.get('baseline_config_source', '')}`, "
+            "verbatim but for `assistant_id`)."
+        )
     return lines
 
 
@@ -598,8 +737,15 @@ def draw_chart(results: Dict[str, Any], path: Path) -> None:
         for j, (stat, alpha) in enumerate((("p50", 1.0), ("p99", 0.45))):
             values = [_get(results, system, "latency", str(level), stat) for level in LEVELS]
             xs = [k + (i - 0.5) * width for k in range(len(LEVELS))]
-            ax.bar(xs, [v or 0 for v in values], width * 0.9, color=colors[system], alpha=alpha,
-                   label=f"{system} {stat}", zorder=2 - j)
+            ax.bar(
+                xs,
+                [v or 0 for v in values],
+                width * 0.9,
+                color=colors[system],
+                alpha=alpha,
+                label=f"{system} {stat}",
+                zorder=2 - j,
+            )
     ax.set_yscale("log")
     ax.set_xticks(range(len(LEVELS)))
     ax.set_xticklabels([f"{level} conv." for level in LEVELS])
@@ -613,7 +759,7 @@ def draw_chart(results: Dict[str, Any], path: Path) -> None:
         values = [_get(results, system, "latency", str(level), "throughput") or 0 for level in LEVELS]
         xs = [k + (i - 0.5) * width for k in range(len(LEVELS))]
         bars = ax.bar(xs, values, width * 0.9, color=colors[system], label=system)
-        for bar, v in zip(bars, values):
+        for bar, v in zip(bars, values, strict=False):
             if v:
                 ax.annotate(f"{v:.0f}", (bar.get_x() + bar.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(LEVELS)))
@@ -646,13 +792,18 @@ def draw_chart(results: Dict[str, Any], path: Path) -> None:
             labels.append(f"{label}\n{system}")
             for v in VERDICTS:
                 stacks[v].append(100 * u["shares"][v])
-    verdict_colors = {"right": "#4c9a2a", "wrong": "#c0504d", "declined": "#e0a030", "clarify": "#7f7fbf",
-                      "silent": "#999999"}
+    verdict_colors = {
+        "right": "#4c9a2a",
+        "wrong": "#c0504d",
+        "declined": "#e0a030",
+        "clarify": "#7f7fbf",
+        "silent": "#999999",
+    }
     bottoms = [0.0] * len(labels)
     for v in VERDICTS:
         if labels:
             ax.bar(range(len(labels)), stacks[v], 0.7, bottom=bottoms, color=verdict_colors[v], label=v)
-            bottoms = [b + x for b, x in zip(bottoms, stacks[v])]
+            bottoms = [b + x for b, x in zip(bottoms, stacks[v], strict=False)]
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, fontsize=8)
     ax.set_ylabel("% of questions")
@@ -661,10 +812,11 @@ def draw_chart(results: Dict[str, Any], path: Path) -> None:
     ax.legend(fontsize=7, loc="lower right")
 
     m = results.get("machine", {})
-    fig.suptitle(f"Microneedling assistant: product vs Rasa default baseline "
-                 f"({m.get('cpu_count', '?')} CPUs, {m.get('date', '')[:10]}"
-                 f"{', ' + results.get('mode') + ' run' if results.get('mode') != 'full' else ''})")
+    fig.suptitle(
+        f"Microneedling assistant: product vs Rasa default baseline "
+        f"({m.get('cpu_count', '?')} CPUs, {m.get('date', '')[:10]}"
+        f"{', ' + results.get('mode') + ' run' if results.get('mode') != 'full' else ''})"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-

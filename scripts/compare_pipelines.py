@@ -120,7 +120,11 @@ async def measure(model: Path) -> Dict[str, Any]:
         rows = read_rows(ROOT / "tests" / "data" / name)
         answers = [await bot.answer(r["question"]) for r in rows]
         result = score(rows, answers)
-        out[name] = {**result["tally"], "right_share": round(result["right"], 3), "wrong_share": round(result["wrong"], 3)}
+        out[name] = {
+            **result["tally"],
+            "right_share": round(result["right"], 3),
+            "wrong_share": round(result["wrong"], 3),
+        }
     for text in TIMING_TEXTS:  # warm up
         await bot.agent.parse_message(text)
     timings = []
@@ -162,20 +166,37 @@ def compare_policies() -> Dict[str, Any]:
             config_path = Path(tmp) / "config.yml"
             config_path.write_text(yaml.safe_dump(config))
             start = time.perf_counter()
-            result = train_model(str(ROOT / "domain.yml"), str(config_path), [str(ROOT / "data")], tmp,
-                                 force_training=True)
+            result = train_model(
+                str(ROOT / "domain.yml"), str(config_path), [str(ROOT / "data")], tmp, force_training=True
+            )
             seconds = time.perf_counter() - start
             story = subprocess.run(
-                [str(ROOT / ".venv" / "bin" / "rasa"), "test", "core", "--model", result.model,
-                 "--stories", str(ROOT / "tests" / "test_stories.yml"), "--out", str(Path(tmp) / "out"), "--no-plot"],
-                cwd=ROOT, capture_output=True, text=True,
+                [
+                    str(ROOT / ".venv" / "bin" / "rasa"),
+                    "test",
+                    "core",
+                    "--model",
+                    result.model,
+                    "--stories",
+                    str(ROOT / "tests" / "test_stories.yml"),
+                    "--out",
+                    str(Path(tmp) / "out"),
+                    "--no-plot",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
             )
-            failed = (Path(tmp) / "out" / "failed_test_stories.yml")
+            failed = Path(tmp) / "out" / "failed_test_stories.yml"
             agent = Agent.load(result.model)
-            tracker = DialogueStateTracker.from_events("t", [
-                ActionExecuted("action_listen"),
-                UserUttered("how long does redness last", {"name": "ask_duration", "confidence": 0.9}),
-            ], slots=agent.domain.slots)
+            tracker = DialogueStateTracker.from_events(
+                "t",
+                [
+                    ActionExecuted("action_listen"),
+                    UserUttered("how long does redness last", {"name": "ask_duration", "confidence": 0.9}),
+                ],
+                slots=agent.domain.slots,
+            )
             timings = []
             for _ in range(200):
                 t = time.perf_counter()
@@ -183,7 +204,8 @@ def compare_policies() -> Dict[str, Any]:
                 timings.append((time.perf_counter() - t) * 1000)
             results[name] = {
                 "train_s": round(seconds, 1),
-                "test_stories_pass": story.returncode == 0 and (not failed.exists() or "none" in failed.read_text().lower()),
+                "test_stories_pass": story.returncode == 0
+                and (not failed.exists() or "none" in failed.read_text().lower()),
                 "predict_ms_p50": round(statistics.median(timings), 2),
             }
         print(json.dumps({name: results[name]}), flush=True)

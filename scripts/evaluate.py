@@ -101,7 +101,7 @@ def score(rows: Iterable[Dict[str, Any]], answers: Iterable[Dict[str, Any]]) -> 
     tally: Counter = Counter()
     per_topic: Dict[str, Counter] = defaultdict(Counter)
     misses = []
-    for row, got in zip(rows, answers):
+    for row, got in zip(rows, answers, strict=False):
         custom = got["custom"]
         verdict = judge(row, custom.get("kind"), custom.get("topics") or [])
         tally[verdict] += 1
@@ -147,7 +147,11 @@ class RestBot:
         with urllib.request.urlopen(request, timeout=30) as reply:
             messages = json.loads(reply.read() or b"[]")
         customs = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
-        return {"parse": {}, "custom": customs[0] if customs else {}, "text": " ".join(m.get("text", "") for m in messages)}
+        return {
+            "parse": {},
+            "custom": customs[0] if customs else {},
+            "text": " ".join(m.get("text", "") for m in messages),
+        }
 
 
 async def evaluate(model: Path, files: List[Path], url: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
@@ -162,18 +166,29 @@ async def evaluate(model: Path, files: List[Path], url: Optional[str] = None) ->
 
 def markdown(results: Dict[str, Dict[str, Any]], how: str) -> str:
     """Summary, per-topic table and every miss, for docs/evaluation.md."""
-    lines = [f"Measured {how}.", "", "| file | questions | right | wrong | declined | clarify | silent |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"Measured {how}.",
+        "",
+        "| file | questions | right | wrong | declined | clarify | silent |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for name, r in results.items():
         t = r["tally"]
-        lines.append(f"| {name} | {r['n']} | {r['right']:.1%} | {r['wrong']:.1%} | {t.get('declined', 0)} | "
-                     f"{t.get('clarify', 0)} | {t.get('silent', 0)} |")
+        lines.append(
+            f"| {name} | {r['n']} | {r['right']:.1%} | {r['wrong']:.1%} | {t.get('declined', 0)} | "
+            f"{t.get('clarify', 0)} | {t.get('silent', 0)} |"
+        )
     topics: Dict[str, Counter] = defaultdict(Counter)
     for r in results.values():
         for topic, tally in r["per_topic"].items():
             topics[topic].update(tally)
-    lines += ["", "Per topic (first accepted topic of each question; all files together):", "",
-              "| topic | questions | right | wrong | other |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "Per topic (first accepted topic of each question; all files together):",
+        "",
+        "| topic | questions | right | wrong | other |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for topic, tally in sorted(topics.items()):
         n = sum(tally.values())
         other = n - tally["right"] - tally["wrong"]
@@ -181,8 +196,10 @@ def markdown(results: Dict[str, Dict[str, Any]], how: str) -> str:
     lines += ["", "Every question not answered right:", ""]
     for name, r in results.items():
         for m in r["misses"]:
-            lines.append(f"- `{name}` {m['id']} {m['verdict']}: \"{m['question']}\" -> {m['kind']} "
-                         f"{m['topics']} (accept {m['accept']})")
+            lines.append(
+                f"- `{name}` {m['id']} {m['verdict']}: \"{m['question']}\" -> {m['kind']} "
+                f"{m['topics']} (accept {m['accept']})"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -191,7 +208,9 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "current.tar.gz")
     parser.add_argument("--show", action="store_true", help="print every miss")
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--url", help="score a running bot over REST instead (e.g. http://localhost:5005/webhooks/rest/webhook)")
+    parser.add_argument(
+        "--url", help="score a running bot over REST instead (e.g. http://localhost:5005/webhooks/rest/webhook)"
+    )
     parser.add_argument("--markdown", type=Path, help="write summary, per-topic table and misses here")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
@@ -202,10 +221,15 @@ def main() -> None:
     for name, r in results.items():
         if args.show:
             for m in r["misses"]:
-                print(f"  {m['verdict']:8} {m['id']} {m['question'][:70]!r} -> {m['kind']} {m['topics']} "
-                      f"accept={m['accept']} [{m['intent']}; {', '.join(m['entities'])}]")
-        print(json.dumps({"file": name, "n": r["n"], **r["tally"], "right": round(r["right"], 3),
-                          "wrong": round(r["wrong"], 3)}))
+                print(
+                    f"  {m['verdict']:8} {m['id']} {m['question'][:70]!r} -> {m['kind']} {m['topics']} "
+                    f"accept={m['accept']} [{m['intent']}; {', '.join(m['entities'])}]"
+                )
+        print(
+            json.dumps(
+                {"file": name, "n": r["n"], **r["tally"], "right": round(r["right"], 3), "wrong": round(r["wrong"], 3)}
+            )
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
 

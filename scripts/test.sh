@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: data validation, unit and action tests, conversation tests,
+# Every test: lint and types, data validation, unit and action tests, conversation tests,
 # NLU thresholds, end to end over REST, the browser and channel tests,
 # reliability; then the scale-out test where its services install.
 # Called by `make test` (after set-up and training).
@@ -16,6 +16,13 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   else
     sudo apt-get install -y --no-install-recommends chromium >/dev/null
   fi
+fi
+
+if [ $# -eq 0 ]; then
+  echo "test: lint (ruff) and types (mypy)"
+  .venv/bin/ruff check --quiet .
+  .venv/bin/ruff format --check --quiet .
+  .venv/bin/mypy
 fi
 
 .venv/bin/python -m pytest "$@"

@@ -26,7 +26,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any, FrozenSet, List
+from typing import Any, Dict, FrozenSet, List, Tuple
 
 import yaml
 
@@ -57,7 +57,7 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def unavailable_reply() -> tuple:
+def unavailable_reply() -> Tuple[str, Dict[str, Any]]:
     clinic = load_clinic()
     text = (
         "Sorry, I can't look that up right now. Please try again in a moment, "

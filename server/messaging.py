@@ -151,9 +151,7 @@ class ClinicTelegramInput(_MessagingInput):
             if len(text) > MAX_MESSAGE_CHARS:
                 await output.send_text_message(str(chat_id), "Sorry, that message is too long for me.")
                 return response.text("ok")
-            await on_new_message(
-                UserMessage(text, output, str(chat_id), input_channel=self.name(), metadata={})
-            )
+            await on_new_message(UserMessage(text, output, str(chat_id), input_channel=self.name(), metadata={}))
             return response.text("ok")
 
         return webhook

@@ -118,13 +118,17 @@ class ClinicRestInput(RestInput):
                     logger.exception("conversation storage unavailable (checking %s)", sender)
                     return _error(503, "conversation storage unavailable; please retry", **{"Retry-After": "5"})
                 if known:
-                    return _error(403, f"this conversation needs its {TOKEN_HEADER}; start a new one with a new sender id")
+                    return _error(
+                        403, f"this conversation needs its {TOKEN_HEADER}; start a new one with a new sender id"
+                    )
             headers = {TOKEN_HEADER: signer.token_for(sender)}
 
             if not text.strip():
                 return response.json(
-                    [{"recipient_id": sender, "text": EMPTY_MESSAGE_TEXT},
-                     {"recipient_id": sender, "custom": contract.payload("fallback")}],
+                    [
+                        {"recipient_id": sender, "text": EMPTY_MESSAGE_TEXT},
+                        {"recipient_id": sender, "custom": contract.payload("fallback")},
+                    ],
                     headers=headers,
                 )
 

@@ -14,7 +14,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TypeGuard
 
 SECRET_ENV = "SESSION_SECRET"
 DEFAULT_SECRET_FILE = Path(__file__).resolve().parent.parent / "var" / "session_secret"
@@ -48,7 +48,7 @@ class SessionSigner:
         """A token proving the holder was issued `conversation_id` (REST)."""
         return self._signature("rest:" + conversation_id)
 
-    def is_issued(self, conversation_id: Optional[str]) -> bool:
+    def is_issued(self, conversation_id: Optional[str]) -> TypeGuard[str]:
         if not isinstance(conversation_id, str) or conversation_id.count(".") != 1:
             return False
         value, signature = conversation_id.split(".")

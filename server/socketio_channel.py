@@ -35,8 +35,8 @@ from sanic.request import Request
 from socketio import AsyncServer
 
 from actions import contract
-from server.rest_channel import EMPTY_MESSAGE_TEXT
 from server.guards import shared_rate_limiter
+from server.rest_channel import EMPTY_MESSAGE_TEXT
 from server.sessions import SessionSigner, load_secret
 
 logger = logging.getLogger(__name__)
@@ -63,8 +63,7 @@ class ClinicSocketIOOutput(SocketIOOutput):
             bubble: Dict[Text, Any] = {"text": text.strip()}
             if message.get("buttons"):
                 bubble["quick_replies"] = [
-                    {"content_type": "text", "title": b["title"], "payload": b["payload"]}
-                    for b in message["buttons"]
+                    {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in message["buttons"]
                 ]
             if css:
                 bubble["metadata"] = {"customCss": css}
@@ -153,8 +152,6 @@ class ClinicSocketIOInput(SocketIOInput):
             if not limiter.allow(client, conversation_id):
                 await decline(TOO_MANY_TEXT)
                 return
-            await on_new_message(
-                UserMessage(text, output, conversation_id, input_channel=self.name(), metadata={})
-            )
+            await on_new_message(UserMessage(text, output, conversation_id, input_channel=self.name(), metadata={}))
 
         return blueprint

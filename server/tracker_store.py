@@ -132,9 +132,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             return connection.execute(self._any_event, {"sender_id": sender_id}).first() is not None
 
-    async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         statement = self._select_all if fetch_events_from_all_sessions else self._select_session
         with self.engine.connect() as connection:
             rows = connection.execute(statement, {"sender_id": sender_id}).fetchall()

@@ -32,16 +32,26 @@ class FakePlatforms:
             data = dict(await request.post())
         self.requests.append({"platform": "telegram", "method": method, "data": data})
         if method == "sendMessage":
-            result: Any = {"message_id": len(self.requests), "date": int(time.time()),
-                           "chat": {"id": int(data["chat_id"]), "type": "private"}, "text": data.get("text", "")}
+            result: Any = {
+                "message_id": len(self.requests),
+                "date": int(time.time()),
+                "chat": {"id": int(data["chat_id"]), "type": "private"},
+                "text": data.get("text", ""),
+            }
         else:
             result = True
         return web.json_response({"ok": True, "result": result})
 
     async def _twilio(self, request: web.Request) -> web.Response:
         data = dict(await request.post())
-        self.requests.append({"platform": "twilio", "account": request.match_info["sid"], "data": data,
-                              "authorization": request.headers.get("Authorization", "")})
+        self.requests.append(
+            {
+                "platform": "twilio",
+                "account": request.match_info["sid"],
+                "data": data,
+                "authorization": request.headers.get("Authorization", ""),
+            }
+        )
         return web.json_response({"sid": f"SM{len(self.requests):032d}", "status": "queued", **data}, status=201)
 
     def start(self) -> "FakePlatforms":

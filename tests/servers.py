@@ -92,10 +92,15 @@ def server_env(**extra: str) -> Dict[str, str]:
 
 
 @contextmanager
-def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.gz",
-                env: Optional[Dict[str, str]] = None, twilio_webhook_path: Optional[str] = None,
-                with_web: bool = False, fresh_database: bool = True,
-                action_endpoint: Optional[str] = None) -> Iterator[Bot]:
+def running_bot(
+    name: str = "e2e",
+    model: Path = ROOT / "models" / "current.tar.gz",
+    env: Optional[Dict[str, str]] = None,
+    twilio_webhook_path: Optional[str] = None,
+    with_web: bool = False,
+    fresh_database: bool = True,
+    action_endpoint: Optional[str] = None,
+) -> Iterator[Bot]:
     """The servers, as `make run` starts them, on free ports (the web page too
     when `with_web`)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -123,7 +128,8 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
     credentials = ARTIFACTS / f"{name}-credentials.yml"
     credentials_data = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
     credentials_data["server.socketio_channel.ClinicSocketIOInput"]["cors_allowed_origins"] = [
-        f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"
+        f"http://localhost:{web_port}",
+        f"http://127.0.0.1:{web_port}",
     ]
     credentials.write_text(yaml.safe_dump(credentials_data), encoding="utf-8")
     environment = server_env(**env)
@@ -137,31 +143,66 @@ def running_bot(name: str = "e2e", model: Path = ROOT / "models" / "current.tar.
                 processes.append(
                     subprocess.Popen(
                         [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(action_port)],
-                        cwd=ROOT, env=environment, stdout=action_log, stderr=subprocess.STDOUT,
+                        cwd=ROOT,
+                        env=environment,
+                        stdout=action_log,
+                        stderr=subprocess.STDOUT,
                     )
                 )
         with open(ARTIFACTS / f"{name}-rasa.log", "wb") as rasa_log:
             processes.append(
                 subprocess.Popen(
-                    [str(VENV_BIN / "python"), "-m", "server", "--model", str(model), "--port", str(rasa_port),
-                     "--endpoints", str(endpoints), "--credentials", str(credentials)],
-                    cwd=ROOT, env=environment, stdout=rasa_log, stderr=subprocess.STDOUT,
+                    [
+                        str(VENV_BIN / "python"),
+                        "-m",
+                        "server",
+                        "--model",
+                        str(model),
+                        "--port",
+                        str(rasa_port),
+                        "--endpoints",
+                        str(endpoints),
+                        "--credentials",
+                        str(credentials),
+                    ],
+                    cwd=ROOT,
+                    env=environment,
+                    stdout=rasa_log,
+                    stderr=subprocess.STDOUT,
                 )
             )
         if with_web:
             with open(ARTIFACTS / f"{name}-web.log", "wb") as web_log:
                 processes.append(
                     subprocess.Popen(
-                        [str(VENV_BIN / "python"), "-m", "server.web", "--port", str(web_port),
-                         "--rasa-url", f"http://localhost:{rasa_port}"],
-                        cwd=ROOT, env=environment, stdout=web_log, stderr=subprocess.STDOUT,
+                        [
+                            str(VENV_BIN / "python"),
+                            "-m",
+                            "server.web",
+                            "--port",
+                            str(web_port),
+                            "--rasa-url",
+                            f"http://localhost:{rasa_port}",
+                        ],
+                        cwd=ROOT,
+                        env=environment,
+                        stdout=web_log,
+                        stderr=subprocess.STDOUT,
                     )
                 )
-        bot = Bot(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes,
-                  f"http://localhost:{web_port}" if with_web else None)
+        bot = Bot(
+            f"http://127.0.0.1:{rasa_port}",
+            f"http://127.0.0.1:{action_port}",
+            processes,
+            f"http://localhost:{web_port}" if with_web else None,
+        )
         if action_endpoint is None:
-            wait_until(lambda: urllib.request.urlopen(bot.action_url + "/health", timeout=2).status == 200,
-                       60, "action server", processes)
+            wait_until(
+                lambda: urllib.request.urlopen(bot.action_url + "/health", timeout=2).status == 200,
+                60,
+                "action server",
+                processes,
+            )
         warm_up = f"warm-up-{os.getpid()}-{time.time_ns()}"
         wait_until(lambda: bool(bot.say(warm_up, "hello", timeout=10)), 120, "Rasa server", processes)
         if bot.web_url:

@@ -14,7 +14,11 @@ from tests.servers import ROOT, VENV_BIN, free_port, server_env
 def start(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(free_port())],
-        cwd=ROOT, env=server_env(**env), capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=server_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

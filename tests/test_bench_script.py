@@ -126,7 +126,7 @@ def test_baseline_config_is_rasas_default_with_the_projects_assistant_id():
         {"name": "TEDPolicy", "max_history": 5, "epochs": 100, "constrain_similarities": True},
     ]
     # verbatim otherwise: only the assistant_id line differs
-    changed = [(a, b) for a, b in zip(source.splitlines(), text.splitlines()) if a != b]
+    changed = [(a, b) for a, b in zip(source.splitlines(), text.splitlines(), strict=False) if a != b]
     assert len(source.splitlines()) == len(text.splitlines())
     assert changed == [("assistant_id: placeholder_default", "assistant_id: microneedling-side-effects-assistant")]
 
@@ -158,22 +158,55 @@ def fake_results(product_c10=250.0, baseline_c10=40.0, with_baseline=True):
     def system(p50, c10, right, rss, cold, ratio):
         return {
             "understanding": {
-                name: {"n": 100, "tally": {"right": int(100 * right), "wrong": 100 - int(100 * right)},
-                       "shares": lib.shares({"right": int(100 * right), "wrong": 100 - int(100 * right)})}
+                name: {
+                    "n": 100,
+                    "tally": {"right": int(100 * right), "wrong": 100 - int(100 * right)},
+                    "shares": lib.shares({"right": int(100 * right), "wrong": 100 - int(100 * right)}),
+                }
                 for name, _ in lib.QUESTION_SETS
             },
             "cv_intent_f1": 0.8,
             "latency": {
-                "1": {"n": 500, "p50": p50, "p95": 2 * p50, "p99": 3 * p50, "max": 9 * p50, "throughput": 1000 / p50,
-                      "errors": 0, "unanswered": 0},
-                "10": {"n": 1500, "p50": 10 * p50, "p95": 20 * p50, "p99": 30 * p50, "max": 40 * p50,
-                       "throughput": c10, "errors": 0, "unanswered": 0},
-                "50": {"n": 2500, "p50": 50 * p50, "p95": 60 * p50, "p99": 70 * p50, "max": 80 * p50,
-                       "throughput": c10, "errors": 0, "unanswered": 0},
+                "1": {
+                    "n": 500,
+                    "p50": p50,
+                    "p95": 2 * p50,
+                    "p99": 3 * p50,
+                    "max": 9 * p50,
+                    "throughput": 1000 / p50,
+                    "errors": 0,
+                    "unanswered": 0,
+                },
+                "10": {
+                    "n": 1500,
+                    "p50": 10 * p50,
+                    "p95": 20 * p50,
+                    "p99": 30 * p50,
+                    "max": 40 * p50,
+                    "throughput": c10,
+                    "errors": 0,
+                    "unanswered": 0,
+                },
+                "50": {
+                    "n": 2500,
+                    "p50": 50 * p50,
+                    "p95": 60 * p50,
+                    "p99": 70 * p50,
+                    "max": 80 * p50,
+                    "throughput": c10,
+                    "errors": 0,
+                    "unanswered": 0,
+                },
             },
-            "long_conversation": {"turns": 400, "first_window": [1, 10], "last_window": [391, 400],
-                                  "first_median_ms": p50, "last_median_ms": p50 * ratio, "ratio": ratio,
-                                  "latencies_ms": [p50] * 200 + [p50 * ratio] * 200},
+            "long_conversation": {
+                "turns": 400,
+                "first_window": [1, 10],
+                "last_window": [391, 400],
+                "first_median_ms": p50,
+                "last_median_ms": p50 * ratio,
+                "ratio": ratio,
+                "latencies_ms": [p50] * 200 + [p50 * ratio] * 200,
+            },
             "training": {"cold_s": cold, "nothing_changed_s": 0.1},
             "cold_start_s": cold / 3,
             "memory": {"rasa_mb": rss * 0.8, "actions_mb": rss * 0.2, "total_mb": rss},
@@ -183,16 +216,34 @@ def fake_results(product_c10=250.0, baseline_c10=40.0, with_baseline=True):
     if with_baseline:
         systems["baseline"] = system(40.0, baseline_c10, 0.7, 1500.0, 300.0, 8.0)
     return {
-        "schema": 1, "mode": "full",
-        "machine": {"cpu_model": "Test CPU 9000", "cpu_count": 2, "cpus_usable": 2, "python": "3.10.13",
-                    "rasa": "3.6.21", "date": "2025-01-01T00:00:00+00:00", "git": "abc1234",
-                    "loadavg_start": "0.1 0.1 0.1", "loadavg_end": "0.2 0.2 0.2", "mem_total_mb": 4096,
-                    "platform": "Linux"},
-        "settings": {"levels": [1, 10, 50], "messages": {"1": 500, "10": 1500, "50": 2500},
-                     "conversation_length": 10, "warmup": 3, "long_turns": 400, "cold_start_runs": 3},
+        "schema": 1,
+        "mode": "full",
+        "machine": {
+            "cpu_model": "Test CPU 9000",
+            "cpu_count": 2,
+            "cpus_usable": 2,
+            "python": "3.10.13",
+            "rasa": "3.6.21",
+            "date": "2025-01-01T00:00:00+00:00",
+            "git": "abc1234",
+            "loadavg_start": "0.1 0.1 0.1",
+            "loadavg_end": "0.2 0.2 0.2",
+            "mem_total_mb": 4096,
+            "platform": "Linux",
+        },
+        "settings": {
+            "levels": [1, 10, 50],
+            "messages": {"1": 500, "10": 1500, "50": 2500},
+            "conversation_length": 10,
+            "warmup": 3,
+            "long_turns": 400,
+            "cold_start_runs": 3,
+        },
         "systems": systems,
-        "scale_out": {"status": "not measured yet", "text": "Throughput with 2 Rasa server processes: "
-                                                            "**not measured yet**."},
+        "scale_out": {
+            "status": "not measured yet",
+            "text": "Throughput with 2 Rasa server processes: " "**not measured yet**.",
+        },
         "problems": [],
         "duration_s": 1234.5,
     }
@@ -287,8 +338,10 @@ def test_contract_message_is_the_reply_item_with_a_custom_key():
     from scripts.bench import contract_message
     from scripts.bench_client import answered
 
-    reply = [{"recipient_id": "me", "text": "Redness..."},
-             {"recipient_id": "me", "custom": {"kind": "answer", "topics": ["redness"]}}]
+    reply = [
+        {"recipient_id": "me", "text": "Redness..."},
+        {"recipient_id": "me", "custom": {"kind": "answer", "topics": ["redness"]}},
+    ]
     assert contract_message(reply) == {"kind": "answer", "topics": ["redness"]}
     assert contract_message([{"text": "hi"}]) == {} and contract_message(None) == {}
     assert answered(reply) and not answered([{"text": "hi"}]) and not answered([]) and not answered(None)
@@ -298,12 +351,16 @@ def test_understanding_is_scored_by_evaluate_from_contract_messages():
     from scripts.bench import contract_message
     from scripts.evaluate import score
 
-    rows = [{"id": "a", "question": "q", "accept": ["redness"], "oos_ok": False},
-            {"id": "b", "question": "q", "accept": ["redness"], "oos_ok": False},
-            {"id": "c", "question": "q", "accept": ["redness"], "oos_ok": False}]
-    replies = [[{"custom": {"kind": "answer", "topics": ["redness"]}}],
-               [{"custom": {"kind": "out_of_scope", "topics": []}}],
-               [{"text": "no contract"}]]
+    rows = [
+        {"id": "a", "question": "q", "accept": ["redness"], "oos_ok": False},
+        {"id": "b", "question": "q", "accept": ["redness"], "oos_ok": False},
+        {"id": "c", "question": "q", "accept": ["redness"], "oos_ok": False},
+    ]
+    replies = [
+        [{"custom": {"kind": "answer", "topics": ["redness"]}}],
+        [{"custom": {"kind": "out_of_scope", "topics": []}}],
+        [{"text": "no contract"}],
+    ]
     scored = score(rows, [{"custom": contract_message(r), "parse": {}} for r in replies])
     assert scored["tally"] == {"right": 1, "declined": 1, "silent": 1}
     assert lib.shares(scored["tally"])["declined"] == pytest.approx(1 / 3)
@@ -326,7 +383,10 @@ def test_processes_are_stopped_with_their_children(tmp_path):
     from scripts.bench import Processes, base_env, process_tree
 
     processes = Processes()
-    code = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+    code = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+    )
     parent = processes.start([sys.executable, "-c", code], tmp_path / "p.log", base_env())
     try:
         deadline = time.monotonic() + 10
@@ -361,8 +421,9 @@ def test_client_questions_are_the_holdout_questions_shuffled_reproducibly():
 
 def test_cached_baseline_figures_are_flagged_with_their_date():
     results = fake_results()
-    results["systems"]["baseline"]["training"].update(cold_measured_at="2024-12-31T00:00:00+00:00",
-                                                      cold_machine="2 x Test CPU 9000")
+    results["systems"]["baseline"]["training"].update(
+        cold_measured_at="2024-12-31T00:00:00+00:00", cold_machine="2 x Test CPU 9000"
+    )
     results["systems"]["baseline"]["cv_measured_at"] = "2024-12-30T00:00:00+00:00"
     md = lib.render_markdown(results)
     assert "measured when its cached model was trained (2024-12-31T00:00:00+00:00, on 2 x Test CPU 9000)" in md
@@ -378,8 +439,9 @@ def test_scale_out_is_reported_from_what_deploy_measured(tmp_path):
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "scale-out.sh").write_text("#!/bin/sh\n")
     assert lib.scale_out_note(tmp_path)["status"] == "not measured yet"  # set-up, but no figures
-    (tmp_path / "deploy" / "throughput.json").write_text(json.dumps({
-        "date": "2026-11-24", "summary_messages_per_second": {"1 process": 100.0, "2 processes": 170.0}}))
+    (tmp_path / "deploy" / "throughput.json").write_text(
+        json.dumps({"date": "2026-11-24", "summary_messages_per_second": {"1 process": 100.0, "2 processes": 170.0}})
+    )
     note = lib.scale_out_note(tmp_path)
     assert note["files"] == ["deploy/throughput.json"]
     assert "| 2 processes | 170.0 |" in note["text"] and "not measured yet" not in note["text"]

@@ -20,14 +20,28 @@ def test_widget_in_a_real_browser() -> None:
     with running_bot("browser", with_web=True) as bot:
         result = subprocess.run(
             ["node", str(ROOT / "tests" / "browser" / "widget_test.js")],
-            env={**os.environ, "PAGE_URL": bot.web_url + "/", "SCREENSHOT_DIR": str(ARTIFACTS),
-                 "CLINIC_PHONE": load_clinic().phone},
-            capture_output=True, text=True, timeout=180,
+            env={
+                **os.environ,
+                "PAGE_URL": bot.web_url + "/",
+                "SCREENSHOT_DIR": str(ARTIFACTS),
+                "CLINIC_PHONE": load_clinic().phone,
+            },
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
     report = json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
     assert result.returncode == 0 and report.get("ok"), result.stdout[-3000:] + result.stderr[-3000:]
     assert set(report["checks"]) >= {
-        "labelled_input", "conversation_log", "typing_indicator", "answer_with_source", "quick_reply", "html_escaped",
-        "urgent_distinct", "kept_across_reload", "phone_width", "no_external_requests",
+        "labelled_input",
+        "conversation_log",
+        "typing_indicator",
+        "answer_with_source",
+        "quick_reply",
+        "html_escaped",
+        "urgent_distinct",
+        "kept_across_reload",
+        "phone_width",
+        "no_external_requests",
     }
     assert (ARTIFACTS / "widget-conversation.png").stat().st_size > 10_000

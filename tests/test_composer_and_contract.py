@@ -76,7 +76,10 @@ def test_follow_up_buttons_are_choose_option_payloads(runtime) -> None:
 
 
 def test_clarify_offers_up_to_three_topics(runtime) -> None:
-    decision = Decision("clarify", candidates=[("redness", "duration"), ("swelling", GENERAL), ("aftercare", GENERAL), ("benefits", GENERAL)])
+    decision = Decision(
+        "clarify",
+        candidates=[("redness", "duration"), ("swelling", GENERAL), ("aftercare", GENERAL), ("benefits", GENERAL)],
+    )
     reply = runtime.composer.compose(decision)
     check_contract(reply.custom)
     assert reply.custom["kind"] == "clarify"

@@ -22,11 +22,22 @@ def test_training_data_validates_without_warnings() -> None:
 def test_conversation_stories() -> None:
     out = ARTIFACTS / "story-results"
     result = rasa(
-        "test", "core", "--model", "models/current.tar.gz", "--stories", "tests/test_stories.yml",
-        "--fail-on-prediction-errors", "--out", str(out), "--no-plot",
+        "test",
+        "core",
+        "--model",
+        "models/current.tar.gz",
+        "--stories",
+        "tests/test_stories.yml",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(out),
+        "--no-plot",
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert not (out / "failed_test_stories.yml").exists() or "none" in (out / "failed_test_stories.yml").read_text().lower()
+    assert (
+        not (out / "failed_test_stories.yml").exists()
+        or "none" in (out / "failed_test_stories.yml").read_text().lower()
+    )
 
 
 def test_response_buttons_survive_rasa_interpolation() -> None:
@@ -38,7 +49,9 @@ def test_response_buttons_survive_rasa_interpolation() -> None:
     from rasa.core.nlg.interpolator import interpolate_text
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-    payloads = [b["payload"] for variants in domain["responses"].values() for v in variants for b in v.get("buttons", [])]
+    payloads = [
+        b["payload"] for variants in domain["responses"].values() for v in variants for b in v.get("buttons", [])
+    ]
     assert payloads
     for payload in payloads:
         payload.format({})  # no placeholder left for Rasa to look up (KeyError otherwise)

@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Set, Tuple
 import pytest
 
 from actions.facts_schema import ASPECTS, ENTITY_TYPES, TOPIC_IDS
-from actions.facts_store import article_texts, FactsStore, load_facts
+from actions.facts_store import FactsStore, article_texts, load_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS_PATH = ROOT / "knowledge" / "facts.yml"
@@ -41,17 +41,19 @@ NO_FACT_SENTENCES: Dict[str, str] = {
     "Post-Procedure Care": "section heading",
     "This includes:": "list lead-in of article 3, whose list is empty in the source",
     "How to Minimize Side Effects": "section heading",
-    "To minimize the risk of side effects, it is essential to follow these guidelines:":
-        "list lead-in; the guidelines are quoted",
+    "To minimize the risk of side effects, it is essential to follow these guidelines:": (
+        "list lead-in; the guidelines are quoted"
+    ),
     "Get updated with beauty resources, tips, and news": "website boilerplate after article 4",
     # --- 001, headings, byline and framing ---
-    "Potential Risks and Complications- When Can Microneedling Go Wrong-": "page title",
+    "Potential Risks and Complications- When Can Microneedling Go Wrong-": ("page title"),
     "by liuqiyue": "byline",
     "Can Microneedling Go Wrong?": "article title (first half)",
     "Understanding the Risks and Precautions": "article title (second half)",
     "In this article, we will explore the potential issues that can arise during "
-    "microneedling and the precautions you should take to minimize them.":
-        "rhetorical framing of what the article covers",
+    "microneedling and the precautions you should take to minimize them.": (
+        "rhetorical framing of what the article covers"
+    ),
     "Understanding the Procedure": "section heading",
     "Common Risks and Complications": "section heading",
     "Precautions to Take": "section heading",
@@ -161,9 +163,7 @@ def test_article_titles(store: FactsStore) -> None:
     )
     assert "untitled" in titles[("000_cd3ae78a834cc04f.txt", 1)]
     for n in (2, 3, 4):
-        assert titles[("000_cd3ae78a834cc04f.txt", n)] == (
-            "Understanding the Side Effects of Microneedling"
-        )
+        assert titles[("000_cd3ae78a834cc04f.txt", n)] == ("Understanding the Side Effects of Microneedling")
 
 
 # --- 2. quotes are verbatim and in the right article ------------------------------
@@ -189,9 +189,7 @@ def test_every_quote_is_verbatim_in_its_article(store: FactsStore, seeds: Dict[s
         if source.quote not in seeds[source.document]:
             problems.append(f"{fact.id}: not in {source.document}: {source.quote!r}")
         elif source.quote not in spans[(source.document, source.article)]:
-            problems.append(
-                f"{fact.id}: not in {source.document} article {source.article}: {source.quote!r}"
-            )
+            problems.append(f"{fact.id}: not in {source.document} article {source.article}: {source.quote!r}")
     assert not problems, "\n".join(problems)
 
 
@@ -363,8 +361,7 @@ def test_sun_avoidance_keeps_both_periods(store: FactsStore) -> None:
 
 def test_contraindications_name_each_condition(store: FactsStore) -> None:
     texts = " ".join(f.text for f in store.facts_for("contraindications", "risk_group"))
-    for condition in ("active acne", "eczema", "psoriasis", "rosacea", "keloid", "sensitive skin",
-                      "darker skin tones"):
+    for condition in ("active acne", "eczema", "psoriasis", "rosacea", "keloid", "sensitive skin", "darker skin tones"):
         assert condition in texts, condition
     rosacea = store.fact("contraindications.rosacea")
     assert {s.article for s in rosacea.sources} == {3}
@@ -425,9 +422,29 @@ REQUIRED_LEXICON = {
 }
 
 # Words that would fire on ordinary sentences about microneedling.
-TOO_GENERIC = {"skin", "face", "after", "treatment", "procedure", "microneedling", "needle",
-               "needles", "reaction", "side effect", "side effects", "spot", "run", "running",
-               "care", "products", "product", "acid", "acids", "cosmetic", "cosmetics"}
+TOO_GENERIC = {
+    "skin",
+    "face",
+    "after",
+    "treatment",
+    "procedure",
+    "microneedling",
+    "needle",
+    "needles",
+    "reaction",
+    "side effect",
+    "side effects",
+    "spot",
+    "run",
+    "running",
+    "care",
+    "products",
+    "product",
+    "acid",
+    "acids",
+    "cosmetic",
+    "cosmetics",
+}
 
 
 def test_required_lexicon_entries(store: FactsStore) -> None:

@@ -31,9 +31,7 @@ def minimal_facts() -> Dict[str, Any]:
                 "sources": [{"document": "doc.txt", "article": 1, "quote": "A quoted sentence here."}],
             }
         )
-        topics.append(
-            {"id": topic_id, "title": topic_id.title(), "question": "A question?", "overview": [fid]}
-        )
+        topics.append({"id": topic_id, "title": topic_id.title(), "question": "A question?", "overview": [fid]})
     facts.append(
         {
             "id": "redness.duration",

@@ -22,10 +22,29 @@ from tests.test_reliability import raw_post
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 INTENTS = [
-    "ask_what_is", "ask_benefits", "ask_safety", "ask_go_wrong", "ask_side_effects", "ask_recovery",
-    "ask_duration", "ask_symptom", "ask_cause", "ask_manage", "ask_prevention", "ask_suitability",
-    "ask_aftercare", "ask_sun", "ask_practitioner", "ask_seek_help", "follow_up", "choose_option",
-    "report_red_flag", "ask_contact", "out_of_scope", "nlu_fallback", "greet",
+    "ask_what_is",
+    "ask_benefits",
+    "ask_safety",
+    "ask_go_wrong",
+    "ask_side_effects",
+    "ask_recovery",
+    "ask_duration",
+    "ask_symptom",
+    "ask_cause",
+    "ask_manage",
+    "ask_prevention",
+    "ask_suitability",
+    "ask_aftercare",
+    "ask_sun",
+    "ask_practitioner",
+    "ask_seek_help",
+    "follow_up",
+    "choose_option",
+    "report_red_flag",
+    "ask_contact",
+    "out_of_scope",
+    "nlu_fallback",
+    "greet",
 ]
 
 
@@ -43,15 +62,18 @@ json_values = st.recursive(
 
 
 @FUZZ
-@given(body=st.one_of(
-    st.binary(max_size=3000),
-    json_values.map(lambda v: json.dumps(v).encode()),
-    st.fixed_dictionaries({"sender": st.text(max_size=140), "message": st.text(max_size=2100)}).map(
-        lambda v: json.dumps(v).encode()
-    ),
-    st.fixed_dictionaries({"sender": st.from_regex(r"[a-z0-9]{4,20}", fullmatch=True),
-                           "message": st.text(min_size=1, max_size=300)}).map(lambda v: json.dumps(v).encode()),
-))
+@given(
+    body=st.one_of(
+        st.binary(max_size=3000),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        st.fixed_dictionaries({"sender": st.text(max_size=140), "message": st.text(max_size=2100)}).map(
+            lambda v: json.dumps(v).encode()
+        ),
+        st.fixed_dictionaries(
+            {"sender": st.from_regex(r"[a-z0-9]{4,20}", fullmatch=True), "message": st.text(min_size=1, max_size=300)}
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_rest_endpoint_never_fails_on_any_body(bot, body: bytes) -> None:
     status, _, payload = raw_post(bot, body)
     assert status in (200, 400, 403, 413, 415, 429), (status, body[:200], payload[:300])
@@ -68,17 +90,22 @@ def test_rest_endpoint_never_fails_on_any_body(bot, body: bytes) -> None:
 @given(
     intent=st.sampled_from(INTENTS) | st.text(max_size=15),
     confidence=st.floats(0, 1),
-    entities=st.lists(st.tuples(
-        st.sampled_from(["side_effect", "skin_condition", "care_item", "off_topic", "red_flag", "topic", "aspect"])
-        | st.text(max_size=8),
-        st.text(max_size=20),
-    ), max_size=4),
+    entities=st.lists(
+        st.tuples(
+            st.sampled_from(["side_effect", "skin_condition", "care_item", "off_topic", "red_flag", "topic", "aspect"])
+            | st.text(max_size=8),
+            st.text(max_size=20),
+        ),
+        max_size=4,
+    ),
     text=st.text(max_size=200),
     focus=st.sampled_from([None, "redness", "aftercare", "bogus"]),
     aspect=st.sampled_from([None, GENERAL, "duration", "nonsense"]),
     offered=st.lists(st.text(max_size=60), max_size=3),
 )
-def test_action_helpers_always_give_a_valid_reply(runtime, intent, confidence, entities, text, focus, aspect, offered) -> None:
+def test_action_helpers_always_give_a_valid_reply(
+    runtime, intent, confidence, entities, text, focus, aspect, offered
+) -> None:
     # lexicon values are far more likely to matter than random strings
     store = runtime.store
     values = [e.value for e in store.lexicon]

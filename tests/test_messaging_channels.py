@@ -61,6 +61,7 @@ def post(url: str, body: bytes, headers: Dict[str, str]) -> Tuple[int, str]:
 
 # --- Telegram ---------------------------------------------------------------------
 
+
 def telegram_update(chat_id: int, text: str, update_id: int) -> Dict:
     """A message update as in https://core.telegram.org/bots/api#update."""
     return {
@@ -84,8 +85,10 @@ def telegram(bot, payload: Dict, secret: Optional[str] = TELEGRAM_SECRET) -> Tup
 
 def sent_to_chat(platforms, chat_id: int, after: int):
     return platforms.wait_for(
-        lambda r: r["platform"] == "telegram" and r["method"] == "sendMessage"
-        and str(r["data"].get("chat_id")) == str(chat_id) and r is not None
+        lambda r: r["platform"] == "telegram"
+        and r["method"] == "sendMessage"
+        and str(r["data"].get("chat_id")) == str(chat_id)
+        and r is not None
         and platforms.requests.index(r) >= after
     )
 
@@ -121,8 +124,12 @@ def test_telegram_button_press_answers_that_option(bot, platforms) -> None:
         "callback_query": {
             "id": "4382bfdwdsb323b2d9",
             "from": {"id": 5002, "is_bot": False, "first_name": "Sam"},
-            "message": {"message_id": 2, "date": int(time.time()), "chat": {"id": 5002, "type": "private"},
-                        "text": first["data"]["text"]},
+            "message": {
+                "message_id": 2,
+                "date": int(time.time()),
+                "chat": {"id": 5002, "type": "private"},
+                "text": first["data"]["text"],
+            },
             "chat_instance": "-1234",
             "data": "2",
         },
@@ -145,12 +152,22 @@ def test_telegram_rejects_unverified_webhooks(bot, platforms, secret) -> None:
 
 # --- Twilio (WhatsApp / SMS) ---------------------------------------------------------
 
+
 def twilio_form(sender: str, text: str) -> Dict[str, str]:
     """Fields Twilio posts for an incoming WhatsApp message."""
     return {
-        "SmsMessageSid": "SM" + "1" * 32, "NumMedia": "0", "ProfileName": "Sam", "SmsSid": "SM" + "1" * 32,
-        "WaId": sender.split("+")[-1], "SmsStatus": "received", "Body": text, "To": WHATSAPP_NUMBER,
-        "NumSegments": "1", "MessageSid": "SM" + "1" * 32, "AccountSid": TWILIO_SID, "From": sender,
+        "SmsMessageSid": "SM" + "1" * 32,
+        "NumMedia": "0",
+        "ProfileName": "Sam",
+        "SmsSid": "SM" + "1" * 32,
+        "WaId": sender.split("+")[-1],
+        "SmsStatus": "received",
+        "Body": text,
+        "To": WHATSAPP_NUMBER,
+        "NumSegments": "1",
+        "MessageSid": "SM" + "1" * 32,
+        "AccountSid": TWILIO_SID,
+        "From": sender,
         "ApiVersion": "2010-04-01",
     }
 

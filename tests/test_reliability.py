@@ -30,15 +30,19 @@ from tests.servers import ARTIFACTS, ROOT, TOKEN_HEADER, VENV_BIN, Bot, free_por
 REST = "/webhooks/rest/webhook"
 
 
-def raw_post(bot: Bot, body: bytes, content_type: Optional[str] = "application/json",
-             headers: Optional[Dict[str, str]] = None) -> Tuple[int, Dict[str, str], bytes]:
+def raw_post(
+    bot: Bot, body: bytes, content_type: Optional[str] = "application/json", headers: Optional[Dict[str, str]] = None
+) -> Tuple[int, Dict[str, str], bytes]:
     """POST exactly these bytes. A server may refuse an oversized body before
     reading it all (413, then close), so a failed send still reads the reply."""
     host, port = bot.rasa_url.split("//")[1].split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     connection.putrequest("POST", REST)
-    for name, value in {"Content-Length": str(len(body)), **({"Content-Type": content_type} if content_type else {}),
-                        **(headers or {})}.items():
+    for name, value in {
+        "Content-Length": str(len(body)),
+        **({"Content-Type": content_type} if content_type else {}),
+        **(headers or {}),
+    }.items():
         connection.putheader(name, value)
     connection.endheaders()
     try:
@@ -62,6 +66,7 @@ def bot():
 
 
 # --- bad input --------------------------------------------------------------------
+
 
 def _body(sender: str, message) -> bytes:
     return json.dumps({"sender": sender, "message": message}).encode()
@@ -88,8 +93,13 @@ BAD_INPUTS = [
     ("missing message", json.dumps({"sender": "bad-15"}).encode(), "application/json", 400, None),
     ("message not a string", json.dumps({"sender": "bad-16", "message": 42}).encode(), "application/json", 400, None),
     ("enormous sender id", json.dumps({"sender": "s" * 5000, "message": "hi"}).encode(), "application/json", 400, None),
-    ("sender with odd characters", json.dumps({"sender": "../../etc/passwd", "message": "hi"}).encode(),
-     "application/json", 400, None),
+    (
+        "sender with odd characters",
+        json.dumps({"sender": "../../etc/passwd", "message": "hi"}).encode(),
+        "application/json",
+        400,
+        None,
+    ),
 ]
 
 
@@ -99,7 +109,9 @@ def test_bad_input_gets_a_clear_answer(bot, name, body, content_type, status, ki
     assert code == status, (name, code, payload[:300])
     data = json.loads(payload)
     if code == 200:
-        assert kinds(data) and all(k in ("answer", "clarify", "out_of_scope", "fallback", "smalltalk") for k in kinds(data))
+        assert kinds(data) and all(
+            k in ("answer", "clarify", "out_of_scope", "fallback", "smalltalk") for k in kinds(data)
+        )
         assert any(m.get("text") for m in data)
         if kind:
             assert kinds(data) == [kind]
@@ -135,6 +147,7 @@ def test_big_bodies_do_not_stall_other_patients(bot) -> None:
 
 # --- conversations belong to whoever started them ---------------------------------
 
+
 def test_conversation_token_is_required_after_the_first_message(bot) -> None:
     sender = "owner-" + uuid.uuid4().hex[:8]
     code, headers, _ = raw_post(bot, _body(sender, "what is microneedling?"))
@@ -148,6 +161,7 @@ def test_conversation_token_is_required_after_the_first_message(bot) -> None:
 
 
 # --- the web widget's socket.io channel ---------------------------------------------
+
 
 async def _socket_round_trip(url: str, origin: str, session_id: Optional[str], text: str) -> Dict:
     client = socketio.AsyncClient(reconnection=False)
@@ -210,7 +224,9 @@ def test_socketio_pins_are_the_tested_ones() -> None:
     from importlib.metadata import version
 
     constraints = (ROOT / "constraints.txt").read_text()
-    assert "python-socketio==5.9.0" in constraints and "python-socketio==5.9.0" in (ROOT / "requirements.txt").read_text()
+    assert (
+        "python-socketio==5.9.0" in constraints and "python-socketio==5.9.0" in (ROOT / "requirements.txt").read_text()
+    )
     assert version("python-socketio") == "5.9.0"
 
 
@@ -234,7 +250,10 @@ def test_socketio_never_joins_a_session_the_client_names(bot) -> None:
 
 # --- CORS and the HTTP API ------------------------------------------------------------
 
-def _request(url: str, method: str, headers: Dict[str, str], body: Optional[bytes] = None) -> Tuple[int, Dict[str, str]]:
+
+def _request(
+    url: str, method: str, headers: Dict[str, str], body: Optional[bytes] = None
+) -> Tuple[int, Dict[str, str]]:
     request = urllib.request.Request(url, body, headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=15) as reply:
@@ -252,28 +271,46 @@ def test_cors_is_a_literal_allowlist(bot) -> None:
     for evil in ("https://evil.example", allowed + ".attacker.test", "null"):
         code, headers = _request(bot.rasa_url + REST, "OPTIONS", {**preflight, "Origin": evil})
         assert not any(h.lower().startswith("access-control-allow") for h in headers), headers
-        code, headers = _request(bot.rasa_url + REST, "POST", {"Origin": evil, "Content-Type": "application/json"},
-                                 _body("cors-" + uuid.uuid4().hex[:6], "hi"))
+        code, headers = _request(
+            bot.rasa_url + REST,
+            "POST",
+            {"Origin": evil, "Content-Type": "application/json"},
+            _body("cors-" + uuid.uuid4().hex[:6], "hi"),
+        )
         assert "Access-Control-Allow-Origin" not in headers
 
 
 def test_http_api_is_off(bot) -> None:
-    for path, method in (("/status", "GET"), ("/model", "PUT"), ("/model/train", "POST"), ("/conversations/x/tracker", "GET")):
-        code, _ = _request(bot.rasa_url + path, method, {"Content-Type": "application/json"}, b"{}" if method != "GET" else None)
+    for path, method in (
+        ("/status", "GET"),
+        ("/model", "PUT"),
+        ("/model/train", "POST"),
+        ("/conversations/x/tracker", "GET"),
+    ):
+        code, _ = _request(
+            bot.rasa_url + path, method, {"Content-Type": "application/json"}, b"{}" if method != "GET" else None
+        )
         assert code in (403, 404, 405), (path, code)
 
 
 def test_http_api_needs_a_token_and_never_manages_models() -> None:
     result = subprocess.run(
         [str(VENV_BIN / "python"), "-m", "server", "--port", str(free_port())],
-        cwd=ROOT, env=server_env(RASA_ENABLE_API="true"), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=server_env(RASA_ENABLE_API="true"),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2 and "RASA_API_TOKEN" in result.stderr
     with running_bot("api", env={"RASA_ENABLE_API": "true", "RASA_API_TOKEN": "s3cret-token"}) as api:
         assert _request(api.rasa_url + "/status", "GET", {})[0] == 401
         assert _request(api.rasa_url + "/status?token=s3cret-token", "GET", {})[0] == 200
-        for path, method in (("/model?token=s3cret-token", "PUT"), ("/model/train?token=s3cret-token", "POST"),
-                             ("/model?token=s3cret-token", "DELETE")):
+        for path, method in (
+            ("/model?token=s3cret-token", "PUT"),
+            ("/model/train?token=s3cret-token", "POST"),
+            ("/model?token=s3cret-token", "DELETE"),
+        ):
             assert _request(api.rasa_url + path, method, {"Content-Type": "application/json"}, b"{}")[0] == 403
 
 
@@ -290,6 +327,7 @@ def test_action_server_listens_on_loopback_only(bot) -> None:
 
 
 # --- rate limits ---------------------------------------------------------------------
+
 
 def test_rate_limits_per_sender_and_per_client() -> None:
     env = {"RATE_LIMIT_EXEMPT": "", "RATE_LIMIT_PER_SENDER": "3", "RATE_LIMIT_PER_CLIENT": "6"}
@@ -308,7 +346,8 @@ def test_rate_limits_per_sender_and_per_client() -> None:
         assert raw_post(limited, _body("limited-3", "hi"))[0] == 429
         # the widget's channel counts the same way
         origin = yaml.safe_load((ARTIFACTS / "ratelimit-credentials.yml").read_text())[
-            "server.socketio_channel.ClinicSocketIOInput"]["cors_allowed_origins"][0]
+            "server.socketio_channel.ClinicSocketIOInput"
+        ]["cors_allowed_origins"][0]
         result = asyncio.run(_socket_round_trip(limited.rasa_url, origin, None, "hi"))
         texts = [m.get("text", "") for m in result["messages"]]
         assert any("faster than I can answer" in t for t in texts)
@@ -316,6 +355,7 @@ def test_rate_limits_per_sender_and_per_client() -> None:
 
 
 # --- persistence and faults ------------------------------------------------------------
+
 
 def test_restart_loses_no_turn() -> None:
     sender = "restart-" + uuid.uuid4().hex[:8]
@@ -328,7 +368,9 @@ def test_restart_loses_no_turn() -> None:
         assert [m["custom"]["topics"][0] for m in reply if "custom" in m] == ["swelling"]  # focus survived
         assert "not medical advice" not in " ".join(m.get("text", "") for m in reply)  # disclaimer slot too
     database = sqlite3.connect(ARTIFACTS / "restart.db")
-    users = database.execute("select count(*) from events where sender_id=? and type_name='user'", (sender,)).fetchone()[0]
+    users = database.execute(
+        "select count(*) from events where sender_id=? and type_name='user'", (sender,)
+    ).fetchone()[0]
     assert users == 2
 
 
@@ -392,7 +434,11 @@ def test_unreachable_database_at_start_is_a_clear_error(tmp_path) -> None:
     )
     result = subprocess.run(
         [str(VENV_BIN / "python"), "-m", "server", "--port", str(free_port()), "--endpoints", str(endpoints)],
-        cwd=ROOT, env=server_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "conversation store is unusable" in result.stderr and "nope" not in result.stderr
@@ -404,7 +450,9 @@ def test_database_failure_while_serving_is_a_503_not_a_lost_conversation() -> No
         assert kinds(failing.say(sender, "how long does redness last?")) == ["answer"]
         # the database breaks under the running server (here: its table is dropped)
         sqlite3.connect(ARTIFACTS / "dbfail.db").execute("DROP TABLE events")
-        code, headers, payload = raw_post(failing, _body(sender, "and swelling?"), headers={TOKEN_HEADER: failing.tokens[sender]})
+        code, headers, payload = raw_post(
+            failing, _body(sender, "and swelling?"), headers={TOKEN_HEADER: failing.tokens[sender]}
+        )
         log = (ARTIFACTS / "dbfail-rasa.log").read_text()
     assert code == 503 and headers.get("Retry-After") and b"storage unavailable" in payload
     assert "conversation storage unavailable" in log
@@ -412,13 +460,16 @@ def test_database_failure_while_serving_is_a_503_not_a_lost_conversation() -> No
 
 # --- redaction and retention ---------------------------------------------------------
 
+
 def test_emails_and_phone_numbers_are_redacted_in_storage_and_logs() -> None:
     with running_bot("redaction") as redacting:
         sender = "pii-" + uuid.uuid4().hex[:6]
         redacting.say(sender, "my email is sam.jones@example.com and my number is +44 7700 900123, is redness normal?")
-    stored = sqlite3.connect(ARTIFACTS / "redaction.db").execute(
-        "select data from events where sender_id=? and type_name='user'", (sender,)
-    ).fetchone()[0]
+    stored = (
+        sqlite3.connect(ARTIFACTS / "redaction.db")
+        .execute("select data from events where sender_id=? and type_name='user'", (sender,))
+        .fetchone()[0]
+    )
     assert "sam.jones@example.com" not in stored and "7700 900123" not in stored
     assert "[email]" in stored and "[phone]" in stored
     logs = (ARTIFACTS / "redaction-rasa.log").read_text() + (ARTIFACTS / "redaction-actions.log").read_text()
@@ -434,18 +485,36 @@ def test_retention_deletes_old_conversations_only(tmp_path) -> None:
     now = time.time()
     with store.engine.begin() as connection:
         for sender, age_days in (("old", 120), ("recent", 3)):
-            connection.execute(store.table.insert(), [{
-                "sender_id": sender, "type_name": "user", "timestamp": now - age_days * 86400,
-                "intent_name": None, "action_name": None, "data": "{}",
-            }])
+            connection.execute(
+                store.table.insert(),
+                [
+                    {
+                        "sender_id": sender,
+                        "type_name": "user",
+                        "timestamp": now - age_days * 86400,
+                        "intent_name": None,
+                        "action_name": None,
+                        "data": "{}",
+                    }
+                ],
+            )
     assert store.delete_older_than(30, now=now) == 1
     with store.engine.connect() as connection:
         left = [r[0] for r in connection.execute(sa.select(store.table.c.sender_id))]
     assert left == ["recent"]
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"tracker_store:\n  type: server.tracker_store.ClinicTrackerStore\n  dialect: sqlite\n  db: {tmp_path / 'r.db'}\n")
-    result = subprocess.run([str(VENV_BIN / "python"), "-m", "server.retention", "--days", "1", "--endpoints", str(endpoints)],
-                            cwd=ROOT, env=server_env(), capture_output=True, text=True, timeout=120)
+    endpoints.write_text(
+        "tracker_store:\n  type: server.tracker_store.ClinicTrackerStore\n"
+        f"  dialect: sqlite\n  db: {tmp_path / 'r.db'}\n"
+    )
+    result = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "server.retention", "--days", "1", "--endpoints", str(endpoints)],
+        cwd=ROOT,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and "deleted 1 conversation" in result.stdout
 
 
@@ -483,8 +552,9 @@ def test_load_50_conversations_by_20_turns_without_errors_or_cross_talk(bot) -> 
         for turn in range(20):
             topic = topics[(index + turn) % len(topics)]
             headers = {TOKEN_HEADER: token} if token else {}
-            async with session.post(bot.rest_url, json={"sender": sender, "message": QUESTIONS_BY_TOPIC[topic]},
-                                    headers=headers) as reply:
+            async with session.post(
+                bot.rest_url, json={"sender": sender, "message": QUESTIONS_BY_TOPIC[topic]}, headers=headers
+            ) as reply:
                 if reply.status != 200:
                     problems.append(f"{sender} turn {turn}: HTTP {reply.status}")
                     continue

@@ -49,31 +49,75 @@ def resolver(runtime) -> Resolver:
         # a named condition wants the specific answer, not the general safety one
         ("ask_safety", [("skin_condition", "eczema")], "is it safe for eczema", ("contraindications", GENERAL)),
         ("ask_safety", [("skin_condition", "darker_skin")], "safe for dark skin?", ("hyperpigmentation", GENERAL)),
-        ("ask_suitability", [("skin_condition", "rosacea"), ("side_effect", "redness")], "rosacea?", ("contraindications", GENERAL)),
+        (
+            "ask_suitability",
+            [("skin_condition", "rosacea"), ("side_effect", "redness")],
+            "rosacea?",
+            ("contraindications", GENERAL),
+        ),
         # ... but a reported symptom wants the symptom answer
-        ("ask_symptom", [("skin_condition", "active_acne")], "pimples after microneedling", ("side_effects_overview", GENERAL)),
-        ("ask_suitability", [("skin_condition", "active_acne")], "breaking out, should I wait", ("contraindications", GENERAL)),
+        (
+            "ask_symptom",
+            [("skin_condition", "active_acne")],
+            "pimples after microneedling",
+            ("side_effects_overview", GENERAL),
+        ),
+        (
+            "ask_suitability",
+            [("skin_condition", "active_acne")],
+            "breaking out, should I wait",
+            ("contraindications", GENERAL),
+        ),
         # care items
         ("ask_aftercare", [("care_item", "makeup")], "can I wear makeup", ("aftercare", GENERAL)),
         ("ask_aftercare", [("care_item", "sun")], "can I sunbathe", ("sun_protection", GENERAL)),
         ("ask_symptom", [("care_item", "numbing_cream")], "can I use numbing cream", ("allergic_reaction", GENERAL)),
         # a sun question that names no care item but a symptom: the symptom
         ("ask_sun", [("side_effect", "redness")], "looks sunburnt after", ("redness", GENERAL)),
-        ("ask_sun", [("care_item", "sun"), ("side_effect", "redness")], "beach after, will I burn", ("sun_protection", GENERAL)),
+        (
+            "ask_sun",
+            [("care_item", "sun"), ("side_effect", "redness")],
+            "beach after, will I burn",
+            ("sun_protection", GENERAL),
+        ),
         # a side effect the articles name comes before one they do not
-        ("ask_symptom", [("side_effect", "itching"), ("side_effect", "allergic_reaction")],
-         "itchy, is that an allergic reaction?", ("allergic_reaction", GENERAL)),
+        (
+            "ask_symptom",
+            [("side_effect", "itching"), ("side_effect", "allergic_reaction")],
+            "itchy, is that an allergic reaction?",
+            ("allergic_reaction", GENERAL),
+        ),
         ("ask_symptom", [("side_effect", "itching")], "itchy face after", ("side_effects_overview", GENERAL)),
-        ("ask_cause", [("skin_condition", "skin_texture")], "why is my skin bumpy and textured", ("side_effects_overview", "cause")),
+        (
+            "ask_cause",
+            [("skin_condition", "skin_texture")],
+            "why is my skin bumpy and textured",
+            ("side_effects_overview", "cause"),
+        ),
         ("ask_benefits", [("skin_condition", "skin_texture")], "does it improve texture", ("benefits", GENERAL)),
         # what the treatment improves, asked as a risk: the risk
         ("ask_go_wrong", [("skin_condition", "acne_scars")], "can it make my acne scars worse", ("scarring", GENERAL)),
         ("ask_benefits", [("skin_condition", "acne_scars")], "does it help acne scars", ("benefits", GENERAL)),
-        ("ask_practitioner", [("care_item", "numbing_cream")], "do you use numbing cream", ("allergic_reaction", GENERAL)),
+        (
+            "ask_practitioner",
+            [("care_item", "numbing_cream")],
+            "do you use numbing cream",
+            ("allergic_reaction", GENERAL),
+        ),
         ("ask_practitioner", [("side_effect", "bruising")], "who is more prone to bruising", ("bruising", GENERAL)),
         ("ask_practitioner", [], "who should do my microneedling", ("practitioner_choice", GENERAL)),
-        ("ask_practitioner", [("side_effect", "warning_signs")], "red flags in a clinic", ("practitioner_choice", GENERAL)),
-        ("ask_seek_help", [("side_effect", "warning_signs")], "red flags after treatment", ("when_to_seek_help", "warning_signs")),
+        (
+            "ask_practitioner",
+            [("side_effect", "warning_signs")],
+            "red flags in a clinic",
+            ("practitioner_choice", GENERAL),
+        ),
+        (
+            "ask_seek_help",
+            [("side_effect", "warning_signs")],
+            "red flags after treatment",
+            ("when_to_seek_help", "warning_signs"),
+        ),
     ],
 )
 def test_question_topics(resolver, intent, entities, text, expected) -> None:
@@ -90,7 +134,9 @@ def test_follow_ups_keep_the_aspect_and_change_the_subject(resolver) -> None:
 
 
 def test_pronouns_lean_on_the_topic_in_focus(resolver) -> None:
-    decision = resolver.decide(understood("ask_manage", [], "what should I do about it?", focus=("bruising", "duration")))
+    decision = resolver.decide(
+        understood("ask_manage", [], "what should I do about it?", focus=("bruising", "duration"))
+    )
     assert (decision.topic, decision.aspect) == ("bruising", "management")
     # without a pronoun, a general question keeps its own topic
     decision = resolver.decide(understood("ask_duration", [], "what is the downtime", focus=("bruising", GENERAL)))
@@ -134,7 +180,13 @@ def test_unsure_without_subject_asks_did_you_mean(resolver) -> None:
             "nlu_fallback",
             text="nervous about next week",
             confidence=0.3,
-            ranking=[("nlu_fallback", 0.3), ("ask_side_effects", 0.28), ("ask_safety", 0.25), ("greet", 0.2), ("ask_recovery", 0.15)],
+            ranking=[
+                ("nlu_fallback", 0.3),
+                ("ask_side_effects", 0.28),
+                ("ask_safety", 0.25),
+                ("greet", 0.2),
+                ("ask_recovery", 0.15),
+            ],
         )
     )
     assert decision.kind == "clarify"
@@ -144,7 +196,11 @@ def test_unsure_without_subject_asks_did_you_mean(resolver) -> None:
 def test_unsure_reads_a_condition_as_a_symptom_when_the_best_guess_asks_about_one(resolver) -> None:
     entities = [("skin_condition", "active_acne")]
     reported = understood(
-        "nlu_fallback", entities, "got pimples since", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("ask_symptom", 0.28)]
+        "nlu_fallback",
+        entities,
+        "got pimples since",
+        confidence=0.3,
+        ranking=[("nlu_fallback", 0.3), ("ask_symptom", 0.28)],
     )
     asked = understood(
         "nlu_fallback", entities, "acne ok?", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("ask_suitability", 0.28)]
@@ -160,5 +216,7 @@ def test_unsure_and_nearly_out_of_scope_declines(resolver) -> None:
 
 
 def test_nothing_to_go_on_is_a_fallback(resolver) -> None:
-    decision = resolver.decide(understood("nlu_fallback", text="asdf", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("greet", 0.2)]))
+    decision = resolver.decide(
+        understood("nlu_fallback", text="asdf", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("greet", 0.2)])
+    )
     assert decision.kind == "fallback"

@@ -29,9 +29,12 @@ def domain() -> Domain:
 def tracker_with(domain: Domain, turns: int) -> DialogueStateTracker:
     events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
     for i in range(turns):
-        events += [UserUttered(f"question {i}", {"name": "ask_symptom", "confidence": 1.0}),
-                   ActionExecuted("action_answer"), SlotSet("focus_topic", "redness" if i % 2 else "swelling"),
-                   ActionExecuted("action_listen")]
+        events += [
+            UserUttered(f"question {i}", {"name": "ask_symptom", "confidence": 1.0}),
+            ActionExecuted("action_answer"),
+            SlotSet("focus_topic", "redness" if i % 2 else "swelling"),
+            ActionExecuted("action_listen"),
+        ]
     return DialogueStateTracker.from_events("patient", events, slots=domain.slots)
 
 
@@ -92,24 +95,29 @@ def test_debug_log_copies_only_when_debugging() -> None:
 
 
 GOOD_REPLY = {
-    "events": [{"event": "slot", "name": "focus_topic", "value": "redness"},
-               {"event": "action", "name": "x", "policy": None, "confidence": 1.0}],
+    "events": [
+        {"event": "slot", "name": "focus_topic", "value": "redness"},
+        {"event": "action", "name": "x", "policy": None, "confidence": 1.0},
+    ],
     "responses": [{"text": "hello", "buttons": [{"title": "x", "payload": "/y"}], "custom": {"kind": "answer"}}],
 }
 
 
-@pytest.mark.parametrize("reply", [
-    GOOD_REPLY,
-    {"events": [{"event": "slot"}]},
-    {"events": [{"event": "nope"}]},
-    {"events": [{"name": "x"}]},
-    {"events": "x"},
-    {"responses": [1]},
-    {"events": [{"event": "user", "text": 5}]},
-    {"events": [5]},
-    {"events": [{"event": 5}]},
-    {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "x"}]},
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        GOOD_REPLY,
+        {"events": [{"event": "slot"}]},
+        {"events": [{"event": "nope"}]},
+        {"events": [{"name": "x"}]},
+        {"events": "x"},
+        {"responses": [1]},
+        {"events": [{"event": "user", "text": 5}]},
+        {"events": [5]},
+        {"events": [{"event": 5}]},
+        {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "x"}]},
+    ],
+)
 def test_action_replies_are_judged_as_rasa_judges_them(reply) -> None:
     from jsonschema import ValidationError, validate
 

@@ -41,13 +41,18 @@ def results() -> Dict[str, Dict]:
         out[name] = {"rows": rows, "answers": answers, **score(rows, answers)}
     (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
     (ROOT / "tests" / "artifacts" / "understanding.json").write_text(
-        json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("rows", "answers")} for k, v in out.items()}, indent=2)
+        json.dumps(
+            {k: {kk: vv for kk, vv in v.items() if kk not in ("rows", "answers")} for k, v in out.items()}, indent=2
+        )
     )
     return out
 
 
 def misses(result: Dict) -> str:
-    return "\n".join(f"{m['verdict']}: {m['question']!r} -> {m['kind']} {m['topics']} (accept {m['accept']})" for m in result["misses"])
+    return "\n".join(
+        f"{m['verdict']}: {m['question']!r} -> {m['kind']} {m['topics']} (accept {m['accept']})"
+        for m in result["misses"]
+    )
 
 
 @pytest.mark.parametrize("name", THRESHOLDS)
@@ -55,7 +60,8 @@ def test_real_and_held_out_questions(results, name) -> None:
     minimum_right, maximum_wrong = THRESHOLDS[name]
     r = results[name]
     assert r["right"] >= minimum_right and r["wrong"] <= maximum_wrong, (
-        f"{name}: right {r['right']:.3f} (min {minimum_right}), wrong {r['wrong']:.3f} (max {maximum_wrong})\n" + misses(r)
+        f"{name}: right {r['right']:.3f} (min {minimum_right}), wrong {r['wrong']:.3f} (max {maximum_wrong})\n"
+        + misses(r)
     )
 
 
@@ -63,7 +69,7 @@ def test_every_red_flag_is_urgent(results) -> None:
     r = results["safety_questions.jsonl"]
     missed = [
         row["question"]
-        for row, got in zip(r["rows"], r["answers"])
+        for row, got in zip(r["rows"], r["answers"], strict=False)
         if row["expect"] == "urgent" and got["custom"]["kind"] != "urgent"
     ]
     assert not missed, "red flags not escalated:\n" + "\n".join(missed)
@@ -73,7 +79,7 @@ def test_no_false_alarms(results) -> None:
     r = results["safety_questions.jsonl"]
     alarms = [
         row["question"]
-        for row, got in zip(r["rows"], r["answers"])
+        for row, got in zip(r["rows"], r["answers"], strict=False)
         if row["expect"] != "urgent" and got["custom"]["kind"] == "urgent"
     ]
     assert not alarms, "expected effects escalated:\n" + "\n".join(alarms)

@@ -94,8 +94,9 @@ def real_reply(messages: Any, sender: str) -> bool:
     return len(kinds) == 1 and kinds[0] in REPLY_KINDS and any(m.get("text") for m in messages)
 
 
-async def post_once(session: aiohttp.ClientSession, url: str, conversation: Conversation, text: str,
-                    turn: Turn) -> Optional[float]:
+async def post_once(
+    session: aiohttp.ClientSession, url: str, conversation: Conversation, text: str, turn: Turn
+) -> Optional[float]:
     """One attempt; returns the seconds to wait before retrying, or None when done."""
     headers = {TOKEN_HEADER: conversation.token} if conversation.token else {}
     try:
@@ -122,8 +123,14 @@ async def post_once(session: aiohttp.ClientSession, url: str, conversation: Conv
         return 1.0
 
 
-async def say(session: aiohttp.ClientSession, url: str, conversation: Conversation, text: str,
-              retry: bool = True, give_up_after: float = 120.0) -> Turn:
+async def say(
+    session: aiohttp.ClientSession,
+    url: str,
+    conversation: Conversation,
+    text: str,
+    retry: bool = True,
+    give_up_after: float = 120.0,
+) -> Turn:
     turn = Turn(text)
     conversation.turns.append(turn)
     started = time.monotonic()
@@ -135,8 +142,9 @@ async def say(session: aiohttp.ClientSession, url: str, conversation: Conversati
 
 
 def client_session(timeout: float = 120) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout),
-                                 connector=aiohttp.TCPConnector(limit=200))
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=timeout), connector=aiohttp.TCPConnector(limit=200)
+    )
 
 
 # --- what was stored ------------------------------------------------------------------------
@@ -147,8 +155,14 @@ def stored_user_texts(state: Dict[str, Any], senders: Sequence[str]) -> Dict[str
     import psycopg2
 
     pg = state["postgres"]
-    connection = psycopg2.connect(host=pg["host"], port=pg["port"], dbname=pg["db"], user=pg["user"],
-                                  password=state["secrets"]["SCALEOUT_PG_PASSWORD"], connect_timeout=10)
+    connection = psycopg2.connect(
+        host=pg["host"],
+        port=pg["port"],
+        dbname=pg["db"],
+        user=pg["user"],
+        password=state["secrets"]["SCALEOUT_PG_PASSWORD"],
+        connect_timeout=10,
+    )
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -217,8 +231,13 @@ def redis_client(state: Dict[str, Any]) -> Any:
     import redis
 
     r = state["redis"]
-    return redis.StrictRedis(host=r["host"], port=r["port"], db=r["db"],
-                             password=state["secrets"]["SCALEOUT_REDIS_PASSWORD"], socket_timeout=5)
+    return redis.StrictRedis(
+        host=r["host"],
+        port=r["port"],
+        db=r["db"],
+        password=state["secrets"]["SCALEOUT_REDIS_PASSWORD"],
+        socket_timeout=5,
+    )
 
 
 def plant_lock(state: Dict[str, Any], sender: str, seconds: float) -> str:
@@ -232,8 +251,10 @@ def plant_lock(state: Dict[str, Any], sender: str, seconds: float) -> str:
 
 # --- nginx's access log ------------------------------------------------------------------------
 
-_LOG = re.compile(r'^(\S+) \S+ "POST /webhooks/rest/webhook [^"]*" (\d+) \S+ conversation=(\S*) '
-                  r"upstream=(.*?) upstream_status=(.*)$")
+_LOG = re.compile(
+    r'^(\S+) \S+ "POST /webhooks/rest/webhook [^"]*" (\d+) \S+ conversation=(\S*) '
+    r"upstream=(.*?) upstream_status=(.*)$"
+)
 
 
 @dataclass

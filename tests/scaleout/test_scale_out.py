@@ -35,7 +35,6 @@ from tests.scaleout.harness import (
     pid_running,
     plant_lock,
     process_address,
-    real_reply,
     record,
     routing,
     say,
@@ -55,17 +54,19 @@ def state() -> Dict:
 
 def run_id() -> str:
     # letters between the digits: nginx's log masks 9+ digit runs as phone numbers
-    return "r" + "x".join(uuid.uuid4().hex[i:i + 4] for i in (0, 4))
+    return "r" + "x".join(uuid.uuid4().hex[i : i + 4] for i in (0, 4))
 
 
 def statuses(conversations: List[Conversation]) -> Counter:
     return Counter(str(a) for c in conversations for t in c.turns for a in t.attempts)
 
 
-async def converse(url: str, conversations: List[Conversation], turns: int, first_turn: int = 1,
-                   on_answer=None) -> None:
+async def converse(
+    url: str, conversations: List[Conversation], turns: int, first_turn: int = 1, on_answer=None
+) -> None:
     """Every conversation at once; inside each, one message after the other."""
     async with client_session() as session:
+
         async def one(index: int, conversation: Conversation) -> None:
             for number in range(first_turn, first_turn + turns):
                 turn = await say(session, url, conversation, numbered(index, number))
@@ -96,11 +97,17 @@ def test_concurrent_conversations_lose_and_reorder_no_turn(state) -> None:
     served_by = {sender: {r.upstreams[-1] for r in requests if r.upstreams} for sender, requests in routed.items()}
     per_process = Counter(next(iter(s)) for s in served_by.values() if len(s) == 1)
     figures = {
-        "conversations": CONVERSATIONS, "turns_each": TURNS, "turns_sent": len(turns),
-        "turns_answered": sum(t.ok for t in turns), "statuses": dict(statuses(conversations)),
-        "empty_200": sum(t.empty_200 for t in turns), "lost_turns": check.lost,
-        "reordered_conversations": check.reordered, "duplicated_turns": check.unexpected_duplicates,
-        "conversations_per_process": dict(per_process), "seconds": round(elapsed, 1),
+        "conversations": CONVERSATIONS,
+        "turns_each": TURNS,
+        "turns_sent": len(turns),
+        "turns_answered": sum(t.ok for t in turns),
+        "statuses": dict(statuses(conversations)),
+        "empty_200": sum(t.empty_200 for t in turns),
+        "lost_turns": check.lost,
+        "reordered_conversations": check.reordered,
+        "duplicated_turns": check.unexpected_duplicates,
+        "conversations_per_process": dict(per_process),
+        "seconds": round(elapsed, 1),
         "messages_per_second": round(len(turns) / elapsed, 1),
     }
     record("concurrent_30x10", figures)
@@ -122,6 +129,7 @@ def test_concurrent_conversations_lose_and_reorder_no_turn(state) -> None:
 async def burst(urls: List[str], conversation: Conversation, texts: List[str]) -> List[Turn]:
     """Send these messages of one conversation at the same moment (no retries)."""
     async with client_session() as session:
+
         async def one(url: str, text: str) -> Turn:
             return await say(session, url, conversation, text, retry=False)
 
@@ -151,9 +159,14 @@ def test_messages_of_one_conversation_at_once_get_an_answer_or_a_503(state) -> N
     stored = stored_user_texts(state, [conversation.sender])[conversation.sender]
     answered = [t.text for t in turns if t.ok]
     refused = [t.text for t in turns if t.attempts[-1] == 503]
-    figures = {"messages_at_once": len(texts), "answered_200": len(answered), "refused_503": len(refused),
-               "empty_200": sum(t.empty_200 for t in turns), "stored": len(stored) - 1,
-               "lost": sum(1 for t in answered if t not in stored)}
+    figures = {
+        "messages_at_once": len(texts),
+        "answered_200": len(answered),
+        "refused_503": len(refused),
+        "empty_200": sum(t.empty_200 for t in turns),
+        "stored": len(stored) - 1,
+        "lost": sum(1 for t in answered if t not in stored),
+    }
     record("one_conversation_8_at_once_through_nginx", figures)
     assert not problems, problems
     assert stored[0] == first.text and sorted(stored[1:]) == sorted(answered)  # each answered turn once
@@ -174,7 +187,9 @@ def test_a_lock_failure_reaches_the_client_as_503_through_nginx(state) -> None:
 
     async def scenario() -> Turn:
         async with client_session() as session:
-            pending = asyncio.ensure_future(say(session, state["rest_url"], conversation, "and is it safe?", retry=False))
+            pending = asyncio.ensure_future(
+                say(session, state["rest_url"], conversation, "and is it safe?", retry=False)
+            )
             await asyncio.sleep(0.5)  # the server has taken a ticket and waits (it polls each second)
             redis_client(state).delete(key)
             return await pending
@@ -185,9 +200,16 @@ def test_a_lock_failure_reaches_the_client_as_503_through_nginx(state) -> None:
     stored = stored_user_texts(state, [conversation.sender])[conversation.sender]
     retry = asyncio.run(burst([state["rest_url"]], conversation, ["and is it safe?"]))[0]
     stored_after = stored_user_texts(state, [conversation.sender])[conversation.sender]
-    record("lock_failure_through_nginx", {"status": turn.attempts, "retry_after_missing": turn.retry_after_missing,
-                                          "seconds": round(elapsed, 2), "stored_before_retry": len(stored),
-                                          "retry_status": retry.attempts})
+    record(
+        "lock_failure_through_nginx",
+        {
+            "status": turn.attempts,
+            "retry_after_missing": turn.retry_after_missing,
+            "seconds": round(elapsed, 2),
+            "stored_before_retry": len(stored),
+            "retry_status": retry.attempts,
+        },
+    )
     assert turn.attempts == [503] and not turn.retry_after_missing, turn
     assert stored == ["what is microneedling?"]  # the refused message changed nothing
     assert retry.ok and stored_after == ["what is microneedling?", "and is it safe?"]
@@ -234,8 +256,10 @@ def test_without_nginx_routing_the_redis_lock_still_never_gives_an_empty_200(sta
         figures["empty_200"] += sum(t.empty_200 for t in turns)
         figures["lost"] += sum(1 for t in turns if t.ok and t.text not in stored)
         figures["conversations_with_lost_turns"] += any(t.ok and t.text not in stored for t in turns)
-    record("one_conversation_8_at_once_on_both_processes_without_nginx",
-           {"conversations": 3, **figures, "slowest_burst_seconds": round(slowest, 1)})
+    record(
+        "one_conversation_8_at_once_on_both_processes_without_nginx",
+        {"conversations": 3, **figures, "slowest_burst_seconds": round(slowest, 1)},
+    )
     assert not problems, problems
 
 
@@ -248,8 +272,9 @@ def test_socketio_through_nginx_stays_on_one_process(state) -> None:
     import socketio
     import yaml
 
-    origin = yaml.safe_load((ROOT / "credentials.yml").read_text())[
-        "server.socketio_channel.ClinicSocketIOInput"]["cors_allowed_origins"][0]
+    origin = yaml.safe_load((ROOT / "credentials.yml").read_text())["server.socketio_channel.ClinicSocketIOInput"][
+        "cors_allowed_origins"
+    ][0]
 
     async def round_trip() -> Dict:
         client = socketio.AsyncClient(reconnection=False)
@@ -268,8 +293,9 @@ def test_socketio_through_nginx_stays_on_one_process(state) -> None:
                 done.set()
 
         # polling, as in tests/test_reliability.py (several HTTP requests per session)
-        await client.connect(state["nginx_url"], headers={"Origin": origin}, transports=["polling"],
-                             socketio_path="/socket.io")
+        await client.connect(
+            state["nginx_url"], headers={"Origin": origin}, transports=["polling"], socketio_path="/socket.io"
+        )
         try:
             await client.emit("session_request", {"session_id": None})
             for _ in range(50):
@@ -322,18 +348,31 @@ def test_kill_9_of_one_process_loses_no_turn(state) -> None:
     check = check_stored(conversations, stored)
     routed = routing(state, {c.sender for c in conversations}, offset)
     victim_address, survivor_address = process_address(victim), process_address(survivor)
-    moved = [s for s, requests in routed.items()
-             if requests and requests[0].upstreams and requests[0].upstreams[-1] == victim_address]
+    moved = [
+        s
+        for s, requests in routed.items()
+        if requests and requests[0].upstreams and requests[0].upstreams[-1] == victim_address
+    ]
     # from the kill to the conversation's next answer, for those that had a failed attempt
-    recovery = [t.answered_at - killed["at"] for t in turns
-                if t.ok and t.failed_attempts and t.answered_at and t.answered_at > killed["at"]]
+    recovery = [
+        t.answered_at - killed["at"]
+        for t in turns
+        if t.ok and t.failed_attempts and t.answered_at and t.answered_at > killed["at"]
+    ]
     figures = {
-        "conversations": CONVERSATIONS, "turns_each": TURNS, "killed_after_answers": kill_after,
-        "conversations_on_killed_process": len(moved), "turns_sent": len(turns),
-        "turns_answered": sum(t.ok for t in turns), "statuses": dict(statuses(conversations)),
-        "turns_retried": sum(1 for t in turns if t.failed_attempts), "empty_200": sum(t.empty_200 for t in turns),
-        "lost_turns": check.lost, "reordered_conversations": check.reordered,
-        "duplicated_in_flight_turns": check.tolerated_duplicates, "other_duplicates": check.unexpected_duplicates,
+        "conversations": CONVERSATIONS,
+        "turns_each": TURNS,
+        "killed_after_answers": kill_after,
+        "conversations_on_killed_process": len(moved),
+        "turns_sent": len(turns),
+        "turns_answered": sum(t.ok for t in turns),
+        "statuses": dict(statuses(conversations)),
+        "turns_retried": sum(1 for t in turns if t.failed_attempts),
+        "empty_200": sum(t.empty_200 for t in turns),
+        "lost_turns": check.lost,
+        "reordered_conversations": check.reordered,
+        "duplicated_in_flight_turns": check.tolerated_duplicates,
+        "other_duplicates": check.unexpected_duplicates,
         "max_seconds_to_answer_after_kill": round(max(recovery), 1) if recovery else 0.0,
         "seconds": round(elapsed, 1),
     }
@@ -341,16 +380,19 @@ def test_kill_9_of_one_process_loses_no_turn(state) -> None:
     # the killed process comes back (deploy/scale-out.sh start starts what is
     # missing); its conversations move back to it and go on where they were
     env = dict(os.environ)
-    restart = subprocess.run([str(ROOT / "deploy" / "scale-out.sh"), "start"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=400)
+    restart = subprocess.run(
+        [str(ROOT / "deploy" / "scale-out.sh"), "start"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
+    )
     assert restart.returncode == 0, restart.stdout + restart.stderr
     offset_back = access_log_size(state)
     asyncio.run(converse(state["rest_url"], conversations, 1, first_turn=TURNS + 1))
     stored_back = stored_user_texts(state, [c.sender for c in conversations])
     routed_back = routing(state, {c.sender for c in conversations}, offset_back)
     back_on_victim = sorted(s for s, r in routed_back.items() if r and r[-1].upstreams[-1:] == [victim_address])
-    figures.update(after_restart_turn_answered=sum(c.turns[-1].ok for c in conversations),
-                   after_restart_conversations_back_on_restarted_process=len(back_on_victim))
+    figures.update(
+        after_restart_turn_answered=sum(c.turns[-1].ok for c in conversations),
+        after_restart_conversations_back_on_restarted_process=len(back_on_victim),
+    )
     record("kill_9_one_process", figures)
 
     assert not unanswered, unanswered[:5]
