@@ -52,7 +52,7 @@ ASPECTS = (
 # Entity types the NLU lexicon produces (see `lexicon` below). `off_topic`
 # marks subjects the articles do not cover at all (other treatments, hair
 # loss, ...): a question about them is declined, so those entries have no topic.
-ENTITY_TYPES = ("side_effect", "skin_condition", "care_item", "off_topic")
+ENTITY_TYPES = ("side_effect", "skin_condition", "care_item", "device", "off_topic")
 OFF_TOPIC = "off_topic"
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -188,6 +188,8 @@ class FactsFile(_Strict):
     topics: List[Topic]
     facts: List[Fact] = Field(..., min_items=1)
     lexicon: List[LexiconEntry] = Field(default_factory=list)
+    # phrases that contain a lexicon term but mean something else
+    lexicon_idioms: List[str] = Field(default_factory=list)
 
     @root_validator(skip_on_failure=True)
     def _cross_references(cls, values: Dict) -> Dict:

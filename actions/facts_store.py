@@ -43,6 +43,7 @@ class FactsStore:
         for fact in data.facts:
             self._by_topic_aspect.setdefault((fact.topic, fact.aspect), []).append(fact)
         self.lexicon: List[LexiconEntry] = list(data.lexicon)
+        self.lexicon_idioms: List[str] = list(data.lexicon_idioms)
         self._lexicon_by_key: Dict[Tuple[str, str], LexiconEntry] = {(e.entity, e.value): e for e in data.lexicon}
         self.articles: Dict[Tuple[str, int], ArticleRef] = {
             (d.file, a.number): ArticleRef(d.file, a.number, a.title) for d in data.documents for a in d.articles

@@ -86,6 +86,19 @@ CLARIFY_MAX = 3
 # When NLU is unsure and "out of scope" is within this much of the best guess,
 # the bot declines instead of offering topics ("what's the weather tomorrow?").
 OUT_OF_SCOPE_MARGIN = 0.05
+# Below this confidence, an "out of scope" guess gives way to a side effect or
+# skin condition the articles name, in a message about the treatment that
+# names nothing off-topic: "Microneedling with cystic acne: why clinics tell
+# you to wait" is about acne, however it is phrased ("how to treat a sunburn
+# from the beach" is not about the treatment, and stays declined). Values
+# whose topic is the benefits are left out: next to an out-of-scope guess they
+# come with sessions, results or comparisons, which the articles do not cover.
+WEAK_OUT_OF_SCOPE = 0.75
+_MENTIONS_TREATMENT = re.compile(
+    r"\b(micro[\s-]?needl\w*|needling|derma[\s-]?(pen|roll|stamp)\w*|collagen induction"
+    r"|sessions?|treatments?|procedures?)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -171,8 +184,16 @@ class Resolver:
         red_flags = [e.value for e in u.entities if e.entity == "red_flag"]
         if u.intent == "report_red_flag" or red_flags:
             return Decision("urgent", red_flags=red_flags or ["unspecified"])
-        if u.intent == "out_of_scope" or any(e.entity == OFF_TOPIC for e in u.entities):
+        if (
+            any(e.entity == OFF_TOPIC for e in u.entities)
+            or len({e.value for e in u.entities if e.entity == "device"}) > 1
+        ):
+            # an off-topic subject, or a comparison of devices: not in the articles
             return Decision("out_of_scope")
+        if u.intent == "out_of_scope":
+            weak = u.confidence < WEAK_OUT_OF_SCOPE and _MENTIONS_TREATMENT.search(u.text)
+            named = self._named_subject(u.entities) if weak else None
+            return self._about(named, GENERAL) if named else Decision("out_of_scope")
         if u.intent == "ask_contact":
             return Decision("contact")
         if u.intent == "choose_option":
@@ -225,6 +246,20 @@ class Resolver:
             ]
             if usable:  # min is stable: the first named value, else the first one
                 return min(usable, key=lambda named_entity: not named_entity[0])[1]
+        return None
+
+    def _named_subject(self, entities: Sequence[Entity]) -> Optional[Entity]:
+        """A side effect or skin condition the articles name, not a benefit."""
+        for entity_type in ("side_effect", "skin_condition"):
+            for e in entities:
+                entry = self.store.lexicon_entry(e.entity, e.value)
+                if (
+                    e.entity == entity_type
+                    and entry is not None
+                    and entry.named_in_articles
+                    and entry.topic not in (None, "benefits")
+                ):
+                    return e
         return None
 
     # --- conversation -------------------------------------------------------------

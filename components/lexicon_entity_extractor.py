@@ -35,7 +35,8 @@ class LexiconEntityExtractor(CompiledFileComponent, EntityExtractorMixin):
 
     def compile(self) -> Dict[str, Any]:
         store = load_facts(self._config.get("facts_file"))
-        return LexiconMatcher.build((e.entity, e.value, e.terms) for e in store.lexicon).to_json()
+        entries = ((e.entity, e.value, e.terms) for e in store.lexicon)
+        return LexiconMatcher.build(entries, store.lexicon_idioms).to_json()
 
     def prepare(self, compiled: Dict[str, Any]) -> None:
         self._matcher = LexiconMatcher.from_json(

@@ -55,9 +55,10 @@ class LexiconMatcher:
         self._patterns: Dict[Tuple[str, ...], List[Tuple[str, str]]] = {}
         for p in patterns:
             key = tuple(p["lemmas"] if use_lemmas else p["words"])
+            targets = self._patterns.setdefault(key, [])
             target = (p["entity"], p["value"])
-            if target not in self._patterns.setdefault(key, []):
-                self._patterns[key].append(target)
+            if p["entity"] and target not in targets:  # an idiom (no entity) only claims its words
+                targets.append(target)
         # A trie over the patterns' lemma sequences: matching walks it from each
         # token, so the cost grows with the message, not with the lexicon.
         self._trie: Dict[str, Any] = {}
@@ -74,10 +75,20 @@ class LexiconMatcher:
         self.patterns, self.typo_terms, self.blocked = patterns, typo_terms, blocked
 
     @classmethod
-    def build(cls, entries: Iterable[Tuple[str, str, Iterable[str]]]) -> "LexiconMatcher":
-        """Compile (entity, value, terms) triples; reads the English word list (training time)."""
+    def build(cls, entries: Iterable[Tuple[str, str, Iterable[str]]], idioms: Iterable[str] = ()) -> "LexiconMatcher":
+        """Compile (entity, value, terms) triples; reads the English word list (training time).
+
+        `idioms` are phrases that contain a term but mean something else ("work
+        out if" is not exercise): being longer, they win over the term and
+        yield no entity.
+        """
         patterns: List[Dict[str, Any]] = []
         words: set = set()
+        for idiom in idioms:
+            toks, _ = tokens_of(idiom)
+            patterns.append(
+                {"entity": "", "value": "", "lemmas": [t.lemma for t in toks], "words": [t.word for t in toks]}
+            )
         for entity, value, terms in entries:
             for term in terms:
                 toks, _ = tokens_of(term)

@@ -35,4 +35,5 @@ def red_flag_rules() -> Dict[str, Any]:
 def lexicon_matcher(runtime):
     from components.lexicon_matcher import LexiconMatcher
 
-    return LexiconMatcher.build((e.entity, e.value, e.terms) for e in runtime.store.lexicon)
+    store = runtime.store
+    return LexiconMatcher.build(((e.entity, e.value, e.terms) for e in store.lexicon), store.lexicon_idioms)

@@ -46,6 +46,9 @@ def found(matcher, text: str) -> List[Tuple[str, str]]:
         ("can I go outside after", ("care_item", "sun")),
         ("do they reuse the needles", ("care_item", "sterile_equipment")),
         ("worried about catching something", ("side_effect", "infection")),
+        ("hot yoga the day after, bad idea?", ("care_item", "exercise")),
+        ("brown splotches on my cheeks", ("side_effect", "hyperpigmentation")),
+        ("are microneedling pens cleared by regulators", ("off_topic", "regulatory_status")),
     ],
 )
 def test_terms_are_found(lexicon_matcher, text: str, expected: Tuple[str, str]) -> None:
@@ -62,6 +65,23 @@ def test_longest_match_wins(lexicon_matcher) -> None:
     assert found(lexicon_matcher, "red flags when choosing a clinic") == [("side_effect", "warning_signs")]
     assert found(lexicon_matcher, "I get cold sores") == [("side_effect", "cold_sores")]
     assert found(lexicon_matcher, "is it safe for darker skin") == [("skin_condition", "darker_skin")]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # the facts file's lexicon_idioms: longer than the term, so they win and name nothing
+        ("trying to work out if I can go to a wedding 2 days later", []),
+        ("Burning Questions About Microneedling, Answered", []),
+        ("red carpet ready after microneedling?", []),
+        ("can I drink red wine after", []),
+        # the term itself still counts
+        ("when can I work out again", [("care_item", "exercise")]),
+        ("my skin is burning", [("side_effect", "pain_discomfort")]),
+    ],
+)
+def test_idioms_are_not_terms(lexicon_matcher, text: str, expected: List[Tuple[str, str]]) -> None:
+    assert found(lexicon_matcher, text) == expected
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ URGENT = [
     ("temp of 38.9 the day after and my face is throbbing", "infection_signs"),
     ("my skin is hot to the touch", "infection_signs"),
     ("the redness is spreading", "infection_signs"),
+    ("the red patch got bigger overnight", "infection_signs"),
+    ("my face keeps bleeding", "worsening_symptoms"),
     ("my skin is infected", "infection_signs"),
     ("the pain is getting worse", "severe_pain"),
     ("severe pain after microneedling", "severe_pain"),
@@ -39,6 +41,9 @@ URGENT = [
 ]
 
 NO_ALARM = [
+    # "bigger" and "keep" alone are not worsening ("Big" lemmatises to "big")
+    "How to Calm Post-Microneedling Redness Quickly Before a Big Event",
+    "Is pinpoint bleeding normal and how do I keep it clean?",
     "day 1 and my face is a bit red",
     "a little flaking on day 3",
     "my eyes are a bit puffy the day after microneedling",

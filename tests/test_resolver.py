@@ -158,11 +158,54 @@ def test_red_flags_come_first(resolver) -> None:
 
 
 @pytest.mark.parametrize(
-    "intent,entities",
-    [("out_of_scope", []), ("ask_side_effects", [("off_topic", "other_treatment")])],
+    "intent,entities,text,confidence",
+    [
+        ("out_of_scope", [], "how much is it", 0.9),
+        ("ask_side_effects", [("off_topic", "other_treatment")], "botox side effects", 0.9),
+        # two devices: a comparison the articles do not make
+        ("ask_what_is", [("device", "skinpen"), ("device", "dermapen")], "SkinPen vs Dermapen: which is better?", 0.9),
+        # a confident "out of scope" stands, even with a side effect named
+        (
+            "out_of_scope",
+            [("side_effect", "pain_discomfort")],
+            "low pain tolerance, should I bother with treatment",
+            0.95,
+        ),
+        # a weak one stands when the message is not about the treatment ...
+        ("out_of_scope", [("side_effect", "redness")], "how to treat a sunburn from the beach", 0.7),
+        # ... or names only what the treatment improves (sessions, results)
+        ("out_of_scope", [("skin_condition", "acne_scars")], "how many microneedling sessions for acne scars", 0.6),
+    ],
 )
-def test_out_of_scope(resolver, intent, entities) -> None:
-    assert resolver.decide(understood(intent, entities)).kind == "out_of_scope"
+def test_out_of_scope(resolver, intent, entities, text, confidence) -> None:
+    assert resolver.decide(understood(intent, entities, text, confidence=confidence)).kind == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "entities,text,topic",
+    [
+        (
+            [("skin_condition", "active_acne")],
+            "Microneedling With Cystic Acne: Why Most Clinics Tell You to Wait",
+            "contraindications",
+        ),
+        (
+            [("side_effect", "bruising"), ("side_effect", "petechiae")],
+            "bruising or petechiae after microneedling?",
+            "bruising",
+        ),
+    ],
+)
+def test_a_weak_out_of_scope_gives_way_to_a_named_subject(resolver, entities, text, topic) -> None:
+    decision = resolver.decide(understood("out_of_scope", entities, text, confidence=0.6))
+    assert (decision.kind, decision.topic) == ("answer", topic)
+
+
+def test_one_device_is_not_a_subject(resolver) -> None:
+    decision = resolver.decide(
+        understood("ask_duration", [("device", "dermapen"), ("side_effect", "redness")], "redness after dermapen")
+    )
+    assert (decision.kind, decision.topic, decision.aspect) == ("answer", "redness", "duration")
 
 
 def test_contact(resolver) -> None:

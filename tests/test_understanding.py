@@ -28,6 +28,7 @@ THRESHOLDS = {
     "probe_questions.jsonl": (0.90, 0.05),
     "probe2_questions.jsonl": (0.90, 0.05),
     "probe3_questions.jsonl": (0.90, 0.05),
+    "probe4_questions.jsonl": (0.90, 0.05),
 }
 
 
