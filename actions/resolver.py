@@ -48,8 +48,9 @@ _SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
     "ask_suitability": ("skin_condition", "side_effect", "care_item"),
     "ask_go_wrong": ("skin_condition", "side_effect", "care_item"),
     "ask_side_effects": ("skin_condition", "side_effect", "care_item"),
-    "ask_what_is": ("side_effect", "skin_condition"),
-    "ask_benefits": ("skin_condition", "side_effect"),
+    # "what kind of sunscreen is best after?" is about the sunscreen
+    "ask_what_is": ("side_effect", "skin_condition", "care_item"),
+    "ask_benefits": ("skin_condition", "side_effect", "care_item"),
     "ask_aftercare": ("care_item", "side_effect", "skin_condition"),
     # "looks sunburnt after microneedling?" (no care item) is about redness
     "ask_sun": ("care_item", "side_effect"),

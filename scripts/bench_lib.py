@@ -26,6 +26,7 @@ QUESTION_SETS = (
     ("probe2_questions.jsonl", "probe 2"),
     ("probe3_questions.jsonl", "probe 3"),
     ("probe4_questions.jsonl", "probe 4"),
+    ("probe5_questions.jsonl", "probe 5"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

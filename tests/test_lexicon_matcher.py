@@ -47,6 +47,10 @@ def found(matcher, text: str) -> List[Tuple[str, str]]:
         ("do they reuse the needles", ("care_item", "sterile_equipment")),
         ("worried about catching something", ("side_effect", "infection")),
         ("hot yoga the day after, bad idea?", ("care_item", "exercise")),
+        # clinical words
+        ("is desquamation normal after collagen induction therapy", ("side_effect", "dryness")),
+        ("ecchymosis under the eyes", ("side_effect", "bruising")),
+        ("I'm south asian, will I get dark marks", ("skin_condition", "darker_skin")),
         ("brown splotches on my cheeks", ("side_effect", "hyperpigmentation")),
         ("are microneedling pens cleared by regulators", ("off_topic", "regulatory_status")),
     ],

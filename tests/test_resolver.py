@@ -41,6 +41,13 @@ def resolver(runtime) -> Resolver:
         ("ask_cause", [("side_effect", "bruising")], "why do I bruise", ("bruising", "cause")),
         ("ask_manage", [("side_effect", "dryness")], "how to stop peeling", ("dryness", "management")),
         ("ask_symptom", [("side_effect", "swelling")], "is puffiness normal", ("swelling", GENERAL)),
+        # a care item decides "what kind of" questions
+        (
+            "ask_what_is",
+            [("care_item", "sunscreen")],
+            "what kind of sunscreen is best after",
+            ("sun_protection", GENERAL),
+        ),
         # no subject: the question type's own topic
         ("ask_duration", [], "what's the downtime", ("recovery_time", "duration")),
         ("ask_go_wrong", [], "can it go wrong", ("can_it_go_wrong", GENERAL)),

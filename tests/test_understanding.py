@@ -29,6 +29,7 @@ THRESHOLDS = {
     "probe2_questions.jsonl": (0.90, 0.05),
     "probe3_questions.jsonl": (0.90, 0.05),
     "probe4_questions.jsonl": (0.90, 0.05),
+    "probe5_questions.jsonl": (0.90, 0.05),
 }
 
 
