@@ -15,7 +15,7 @@ from actions.clinic import Clinic
 from actions.facts_schema import Fact
 from actions.facts_store import FactsStore
 from actions.red_flags_config import RedFlagsFile
-from actions.resolver import GENERAL, Decision
+from actions.resolver import GENERAL, MEDICAL_EMERGENCY, Decision
 
 SIDE_EFFECT_TOPICS = (
     "redness",
@@ -221,13 +221,22 @@ class Composer:
         return f"call {c.name} on {c.phone} ({c.opening_hours}) or book online at {c.booking_url}"
 
     def _out_of_scope(self, d: Decision) -> Reply:
-        return Reply(
-            text=(
-                "I'm sorry, I don't have information on that: I only answer from published "
-                "articles about microneedling and its side effects. For prices, sessions, "
-                f"bookings or other treatments, please {self._reach_clinic()}. "
+        decline = (
+            "I only answer from published articles about microneedling and its side effects. "
+            f"For prices, sessions, bookings or other treatments, please {self._reach_clinic()}."
+        )
+        if d.subject is not None and d.subject.value == MEDICAL_EMERGENCY:
+            text = (
+                f"If this is a medical emergency, call {self.clinic.emergency_number} now. "
+                f"I can't help with it here: {decline}"
+            )
+        else:
+            text = (
+                f"I'm sorry, I don't have information on that: {decline} "
                 f"If this is a medical emergency, call {self.clinic.emergency_number}."
-            ),
+            )
+        return Reply(
+            text=text,
             custom=contract.payload("out_of_scope"),
             buttons=self._menu(),
         )

@@ -19,6 +19,8 @@ from actions.facts_schema import ASPECTS, OFF_TOPIC, TOPIC_IDS
 from actions.facts_store import FactsStore
 
 GENERAL = "general"  # the topic's overview rather than one aspect
+# the off-topic lexicon value for emergencies unrelated to the treatment
+MEDICAL_EMERGENCY = "medical_emergency"
 
 # intent -> (topic when the message names no subject, aspect asked)
 QUESTION_INTENTS: Dict[str, Tuple[Optional[str], str]] = {
@@ -185,12 +187,11 @@ class Resolver:
         red_flags = [e.value for e in u.entities if e.entity == "red_flag"]
         if u.intent == "report_red_flag" or red_flags:
             return Decision("urgent", red_flags=red_flags or ["unspecified"])
-        if (
-            any(e.entity == OFF_TOPIC for e in u.entities)
-            or len({e.value for e in u.entities if e.entity == "device"}) > 1
-        ):
+        off_topic = [e for e in u.entities if e.entity == OFF_TOPIC]
+        if off_topic or len({e.value for e in u.entities if e.entity == "device"}) > 1:
             # an off-topic subject, or a comparison of devices: not in the articles
-            return Decision("out_of_scope")
+            emergency = next((e for e in off_topic if e.value == MEDICAL_EMERGENCY), None)
+            return Decision("out_of_scope", subject=emergency)
         if u.intent == "out_of_scope":
             weak = u.confidence < WEAK_OUT_OF_SCOPE and _MENTIONS_TREATMENT.search(u.text)
             named = self._named_subject(u.entities) if weak else None

@@ -114,6 +114,14 @@ def test_declines_give_the_clinic_and_no_facts(runtime, kind) -> None:
     assert runtime.clinic.phone in reply.text
 
 
+def test_an_unrelated_emergency_is_declined_with_the_emergency_number_first(runtime) -> None:
+    emergency = Entity("off_topic", "medical_emergency")
+    reply = runtime.composer.compose(Decision("out_of_scope", subject=emergency))
+    check_contract(reply.custom)
+    assert reply.custom["kind"] == "out_of_scope" and reply.custom["facts"] == []
+    assert reply.text.startswith(f"If this is a medical emergency, call {runtime.clinic.emergency_number} now.")
+
+
 def test_disclaimer_only_when_asked(runtime) -> None:
     first = runtime.composer.compose(Decision("answer", topic="redness"), with_disclaimer=True)
     later = runtime.composer.compose(Decision("answer", topic="redness"))

@@ -42,6 +42,8 @@ def found(matcher, text: str) -> List[Tuple[str, str]]:
         ("what about botox", ("off_topic", "other_treatment")),
         ("how much does it cost", ("off_topic", "cost_and_cover")),
         ("is it covered by insurance", ("off_topic", "cost_and_cover")),
+        ("I think I'm having a heart attack", ("off_topic", "medical_emergency")),
+        ("my dad's face is drooping on one side", ("off_topic", "medical_emergency")),
         ("can microneedling improve rough skin texture", ("skin_condition", "skin_texture")),
         ("can I go outside after", ("care_item", "sun")),
         ("do they reuse the needles", ("care_item", "sterile_equipment")),

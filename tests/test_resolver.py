@@ -208,6 +208,13 @@ def test_a_weak_out_of_scope_gives_way_to_a_named_subject(resolver, entities, te
     assert (decision.kind, decision.topic) == ("answer", topic)
 
 
+def test_an_unrelated_emergency_is_marked_on_the_decline(resolver) -> None:
+    entities = [("off_topic", "medical_emergency"), ("side_effect", "pain_discomfort")]
+    decision = resolver.decide(understood("ask_symptom", entities, "chest pain going down my left arm"))
+    assert decision.kind == "out_of_scope"
+    assert decision.subject == Entity("off_topic", "medical_emergency")
+
+
 def test_one_device_is_not_a_subject(resolver) -> None:
     decision = resolver.decide(
         understood("ask_duration", [("device", "dermapen"), ("side_effect", "redness")], "redness after dermapen")
