@@ -731,7 +731,7 @@ def draw_chart(results: Dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     colors = {"product": "#2a7ab0", "baseline": "#c0504d"}
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9.5))
     width = 0.38
 
     ax = axes[0][0]
@@ -791,7 +791,7 @@ def draw_chart(results: Dict[str, Any], path: Path) -> None:
             u = _get(results, system, "understanding", file_name)
             if not u:
                 continue
-            labels.append(f"{label}\n{system}")
+            labels.append(f"{label}, {system}")
             for v in VERDICTS:
                 stacks[v].append(100 * u["shares"][v])
     verdict_colors = {
@@ -807,7 +807,8 @@ def draw_chart(results: Dict[str, Any], path: Path) -> None:
             ax.bar(range(len(labels)), stacks[v], 0.7, bottom=bottoms, color=verdict_colors[v], label=v)
             bottoms = [b + x for b, x in zip(bottoms, stacks[v], strict=False)]
     ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, fontsize=8)
+    # one label per bar, upright so that many question sets stay readable
+    ax.set_xticklabels(labels, fontsize=7, rotation=90)
     ax.set_ylabel("% of questions")
     ax.set_ylim(0, 100)
     ax.set_title("Understanding over REST")
