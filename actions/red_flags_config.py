@@ -42,6 +42,9 @@ class Category(_Strict):
     all: List[List[List[str]]] = Field(default_factory=list)
     # phrases that turn the `all` matches off unless the message is a report
     unless: List[str] = Field(default_factory=list)
+    # clause starts that make an `all` match a question about the usual course
+    # unless the message is a report ("does redness get worse on day two?")
+    course_question_starts: List[str] = Field(default_factory=list)
 
     @validator("severity")
     def _severity(cls, value: str) -> str:

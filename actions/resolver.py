@@ -97,6 +97,11 @@ OUT_OF_SCOPE_MARGIN = 0.05
 # whose topic is the benefits are left out: next to an out-of-scope guess they
 # come with sessions, results or comparisons, which the articles do not cover.
 WEAK_OUT_OF_SCOPE = 0.75
+# A question guessed with less confidence than this, in a first message that
+# names neither the treatment nor any subject, is treated as not understood
+# (offer topics, or decline) rather than answered: "whats the weather in
+# sydney tomorrow" is not a question about what microneedling is.
+UNSURE_WITHOUT_SUBJECT = 0.5
 _MENTIONS_TREATMENT = re.compile(
     r"\b(micro[\s-]?needl\w*|needling|derma[\s-]?(pen|roll|stamp)\w*|collagen induction"
     r"|sessions?|treatments?|procedures?)\b",
@@ -203,6 +208,8 @@ class Resolver:
         if u.intent == "follow_up":
             return self._follow_up(u)
         if u.intent in QUESTION_INTENTS:
+            if self._unanchored(u):
+                return self._unsure(u)
             return self._question(u.intent, u)
         # nlu_fallback (the FallbackClassifier was unsure) or anything unknown
         return self._unsure(u)
@@ -249,6 +256,15 @@ class Resolver:
             if usable:  # min is stable: the first named value, else the first one
                 return min(usable, key=lambda named_entity: not named_entity[0])[1]
         return None
+
+    def _unanchored(self, u: Understanding) -> bool:
+        """A weak guess with nothing to tie it to the treatment or a topic."""
+        return (
+            u.confidence < UNSURE_WITHOUT_SUBJECT
+            and u.focus_topic is None
+            and self._subject(u.entities, _DEFAULT_ORDER) is None
+            and not _MENTIONS_TREATMENT.search(u.text)
+        )
 
     def _named_subject(self, entities: Sequence[Entity]) -> Optional[Entity]:
         """A side effect or skin condition the articles name, not a benefit."""

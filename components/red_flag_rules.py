@@ -115,6 +115,7 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
                 "reported": [_phrase(p) for p in c.reported],
                 "all": [[[_phrase(p) for p in group] for group in rule] for rule in c.all],
                 "unless": [_phrase(p) for p in c.unless],
+                "course_question_starts": [_phrase(p) for p in c.course_question_starts],
             }
             for c in config.categories
         ],
@@ -175,6 +176,12 @@ def _live(toks: Sequence[Tok], phrase: Phrase, rules: Dict[str, Any], strict: bo
         for i in _occurrences(toks, phrase)
         if not _negated(toks, i, rules["negations"]) and not (strict and _hypothetical(toks, i, rules))
     ]
+
+
+def _asks_about_course(toks: Sequence[Tok], index: int, category: Dict[str, Any]) -> bool:
+    """'Does redness get worse on day two?': the clause asks whether it usually does."""
+    clause = toks[_clause_start(toks, index) : index + 1]
+    return any(0 in _occurrences(clause, p, raw_only=True) for p in category.get("course_question_starts", []))
 
 
 def _is_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
@@ -267,7 +274,9 @@ def find_red_flags(
                     positions.append(group_hits)
                 else:
                     anchors = [min(p) for p in positions]
-                    if max(anchors) - min(anchors) <= rules["window"]:
+                    if max(anchors) - min(anchors) <= rules["window"] and not (
+                        not firm_report and _asks_about_course(toks, min(anchors), category)
+                    ):
                         found = hit(category, min(anchors), max(anchors))
                         break
         if found:

@@ -27,6 +27,7 @@ QUESTION_SETS = (
     ("probe3_questions.jsonl", "probe 3"),
     ("probe4_questions.jsonl", "probe 4"),
     ("probe5_questions.jsonl", "probe 5"),
+    ("probe6_questions.jsonl", "probe 6"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -48,6 +48,7 @@ def found(matcher, text: str) -> List[Tuple[str, str]]:
         ("can I go outside after", ("care_item", "sun")),
         ("do they reuse the needles", ("care_item", "sterile_equipment")),
         ("worried about catching something", ("side_effect", "infection")),
+        ("could you catch HIV or hepatitis from a microneedling facial", ("side_effect", "infection")),
         ("hot yoga the day after, bad idea?", ("care_item", "exercise")),
         # clinical words
         ("is desquamation normal after collagen induction therapy", ("side_effect", "dryness")),

@@ -29,6 +29,10 @@ URGENT = [
     ("the redness is spreading", "infection_signs"),
     ("the red patch got bigger overnight", "infection_signs"),
     ("my face keeps bleeding", "worsening_symptoms"),
+    # a report stays urgent even when it is asked as a question
+    ("does my redness get worse every day? it is spreading to my neck", "infection_signs"),
+    ("the swelling is getting worse, does that mean something is wrong?", "worsening_symptoms"),
+    ("does it matter that my bruising is getting worse", "worsening_symptoms"),
     ("my skin is infected", "infection_signs"),
     ("the pain is getting worse", "severe_pain"),
     ("severe pain after microneedling", "severe_pain"),
@@ -44,6 +48,9 @@ NO_ALARM = [
     # "bigger" and "keep" alone are not worsening ("Big" lemmatises to "big")
     "How to Calm Post-Microneedling Redness Quickly Before a Big Event",
     "Is pinpoint bleeding normal and how do I keep it clean?",
+    # questions about the usual course, not reports
+    "Does redness after microneedling get worse on day two?",
+    "is it normal for swelling to get worse the next morning?",
     "day 1 and my face is a bit red",
     "a little flaking on day 3",
     "my eyes are a bit puffy the day after microneedling",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional, Sequence, Tuple
 
 import pytest
@@ -206,6 +207,19 @@ def test_out_of_scope(resolver, intent, entities, text, confidence) -> None:
 def test_a_weak_out_of_scope_gives_way_to_a_named_subject(resolver, entities, text, topic) -> None:
     decision = resolver.decide(understood("out_of_scope", entities, text, confidence=0.6))
     assert (decision.kind, decision.topic) == ("answer", topic)
+
+
+def test_a_weak_guess_with_nothing_to_anchor_it_is_not_answered(resolver) -> None:
+    ranking = [("ask_what_is", 0.39), ("ask_manage", 0.3), ("out_of_scope", 0.2)]
+    weather = understood("ask_what_is", text="whats the weather in sydney tomorrow", confidence=0.39, ranking=ranking)
+    assert resolver.decide(weather).kind in ("clarify", "out_of_scope")
+    # the same guess is answered when the message is about the treatment, names a subject, or follows one
+    about_it = replace(weather, text="whats microneedling like tomorrow")
+    assert resolver.decide(about_it).kind == "answer"
+    named = replace(weather, entities=[Entity("side_effect", "redness")])
+    assert resolver.decide(named).kind == "answer"
+    follow_up = replace(weather, focus_topic="redness", focus_aspect=GENERAL)
+    assert resolver.decide(follow_up).kind == "answer"
 
 
 def test_an_unrelated_emergency_is_marked_on_the_decline(resolver) -> None:

@@ -30,6 +30,7 @@ THRESHOLDS = {
     "probe3_questions.jsonl": (0.90, 0.05),
     "probe4_questions.jsonl": (0.90, 0.05),
     "probe5_questions.jsonl": (0.90, 0.05),
+    "probe6_questions.jsonl": (0.90, 0.05),
 }
 
 
