@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from components.lemma_pipeline import TypoIndex, english_words
-from components.red_flag_rules import Tok, tokens_of
+from components.red_flag_rules import Tok, phrase_of, tokens_of
 
 _END = "\0end"
 _NEGATIONS = frozenset({"no", "not", "n't", "without", "never", "none", "nor"})
@@ -82,28 +82,16 @@ class LexiconMatcher:
         out if" is not exercise): being longer, they win over the term and
         yield no entity.
         """
-        patterns: List[Dict[str, Any]] = []
+        patterns: List[Dict[str, Any]] = [{"entity": "", "value": "", **phrase_of(idiom)} for idiom in idioms]
         words: set = set()
-        for idiom in idioms:
-            toks, _ = tokens_of(idiom)
-            patterns.append(
-                {"entity": "", "value": "", "lemmas": [t.lemma for t in toks], "words": [t.word for t in toks]}
-            )
         for entity, value, terms in entries:
             for term in terms:
-                toks, _ = tokens_of(term)
-                patterns.append(
-                    {
-                        "entity": entity,
-                        "value": value,
-                        "lemmas": [t.lemma for t in toks],
-                        "words": [t.word for t in toks],
-                    }
-                )
+                pattern = {"entity": entity, "value": value, **phrase_of(term)}
+                patterns.append(pattern)
                 # Off-topic words are never guessed from typos: a wrongly
                 # declined question ("laters" read as "lasers") costs an answer.
-                if len(toks) == 1 and entity != "off_topic":
-                    words.add(toks[0].word)
+                if len(pattern["words"]) == 1 and entity != "off_topic":
+                    words.add(pattern["words"][0])
         typo_terms = sorted(words)
         blocked = TypoIndex(typo_terms).real_words_near_terms(english_words())
         return cls(patterns, typo_terms, blocked)

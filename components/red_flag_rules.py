@@ -88,7 +88,8 @@ def with_term_lemmas(
     return out
 
 
-def _phrase(text: str) -> Phrase:
+def phrase_of(text: str) -> Phrase:
+    """A phrase as the matchers compare it: its words and their lemmas."""
     toks, _ = tokens_of(text)
     return {"lemmas": [t.lemma for t in toks], "words": [t.word for t in toks]}
 
@@ -98,24 +99,24 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
     return {
         "window": config.window,
         "prolonged_after_days": config.prolonged_after_days,
-        "ongoing_cues": [_phrase(p) for p in config.ongoing_cues],
+        "ongoing_cues": [phrase_of(p) for p in config.ongoing_cues],
         "negations": sorted(
             {t.lemma for n in config.negations for t in tokens_of(n)[0]} | {n.lower() for n in config.negations}
         ),
-        "general_cues": [_phrase(p) for p in config.general_cues],
+        "general_cues": [phrase_of(p) for p in config.general_cues],
         "report_cues": [w.lower() for w in config.report_cues],
-        "hypothetical_starts": [_phrase(p) for p in config.hypothetical_starts],
-        "hypothetical_cues": [_phrase(p) for p in config.hypothetical_cues],
-        "duration_units": {_phrase(u)["lemmas"][0]: days for u, days in config.duration_units.items()},
+        "hypothetical_starts": [phrase_of(p) for p in config.hypothetical_starts],
+        "hypothetical_cues": [phrase_of(p) for p in config.hypothetical_cues],
+        "duration_units": {phrase_of(u)["lemmas"][0]: days for u, days in config.duration_units.items()},
         "categories": [
             {
                 "id": c.id,
                 "severity": c.severity,
-                "any": [_phrase(p) for p in c.any],
-                "reported": [_phrase(p) for p in c.reported],
-                "all": [[[_phrase(p) for p in group] for group in rule] for rule in c.all],
-                "unless": [_phrase(p) for p in c.unless],
-                "course_question_starts": [_phrase(p) for p in c.course_question_starts],
+                "any": [phrase_of(p) for p in c.any],
+                "reported": [phrase_of(p) for p in c.reported],
+                "all": [[[phrase_of(p) for p in group] for group in rule] for rule in c.all],
+                "unless": [phrase_of(p) for p in c.unless],
+                "course_question_starts": [phrase_of(p) for p in c.course_question_starts],
             }
             for c in config.categories
         ],
@@ -158,12 +159,17 @@ def _clause_start(toks: Sequence[Tok], index: int) -> int:
     return start
 
 
+def _clause_starts_with(toks: Sequence[Tok], index: int, phrases: Sequence[Phrase]) -> bool:
+    """Whether the clause holding toks[index] begins with one of `phrases`."""
+    clause = toks[_clause_start(toks, index) : index]
+    return any(0 in _occurrences(clause, p, raw_only=True) for p in phrases)
+
+
 def _hypothetical(toks: Sequence[Tok], index: int, rules: Dict[str, Any]) -> bool:
     """'if I ever got pus', 'can numbing cream cause hives?': not a report."""
-    start = _clause_start(toks, index)
-    clause = toks[start:index]
-    if any(0 in _occurrences(clause, p, raw_only=True) for p in rules["hypothetical_starts"]):
+    if _clause_starts_with(toks, index, rules["hypothetical_starts"]):
         return True
+    clause = toks[_clause_start(toks, index) : index]
     return any(_occurrences(clause, p) for p in rules["hypothetical_cues"])
 
 
@@ -176,12 +182,6 @@ def _live(toks: Sequence[Tok], phrase: Phrase, rules: Dict[str, Any], strict: bo
         for i in _occurrences(toks, phrase)
         if not _negated(toks, i, rules["negations"]) and not (strict and _hypothetical(toks, i, rules))
     ]
-
-
-def _asks_about_course(toks: Sequence[Tok], index: int, category: Dict[str, Any]) -> bool:
-    """'Does redness get worse on day two?': the clause asks whether it usually does."""
-    clause = toks[_clause_start(toks, index) : index + 1]
-    return any(0 in _occurrences(clause, p, raw_only=True) for p in category.get("course_question_starts", []))
 
 
 def _is_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
@@ -275,7 +275,9 @@ def find_red_flags(
                 else:
                     anchors = [min(p) for p in positions]
                     if max(anchors) - min(anchors) <= rules["window"] and not (
-                        not firm_report and _asks_about_course(toks, min(anchors), category)
+                        # "does redness get worse on day two?" asks whether it usually does
+                        not firm_report
+                        and _clause_starts_with(toks, min(anchors), category.get("course_question_starts", []))
                     ):
                         found = hit(category, min(anchors), max(anchors))
                         break
