@@ -90,6 +90,8 @@ class Composer:
         assert d.topic is not None
         topic = self.store.topic(d.topic)
         lead: List[str] = []
+        if d.red_flags:  # "is pus normal after microneedling?"
+            lead.append(f"If you have {self._red_flag_labels(d.red_flags)}, {self._seek_help_promptly()}")
         facts: List[Fact] = []
         entry = self.store.lexicon_entry(d.subject.entity, d.subject.value) if d.subject else None
         if entry is not None:
@@ -188,10 +190,20 @@ class Composer:
             buttons=buttons,
         )
 
+    def _red_flag_labels(self, red_flags: Sequence[str]) -> str:
+        categories = [c for c in (self.red_flags.category(r) for r in red_flags) if c]
+        return " and ".join(dict.fromkeys(c.label for c in categories)) or "a symptom that needs checking"
+
+    def _seek_help_promptly(self) -> str:
+        return (
+            "please seek medical attention promptly: contact your practitioner or a doctor today, "
+            f"or call {self.clinic.name} on {self.clinic.phone}."
+        )
+
     def _urgent(self, d: Decision) -> Reply:
         categories = [c for c in (self.red_flags.category(r) for r in d.red_flags) if c]
         emergency = any(c.severity == "emergency" for c in categories)
-        what = " and ".join(dict.fromkeys(c.label for c in categories)) or "a symptom that needs checking"
+        what = self._red_flag_labels(d.red_flags)
         lines = []
         if emergency:
             lines.append(
@@ -200,11 +212,8 @@ class Composer:
                 f"Then let your practitioner know, or call {self.clinic.name} on {self.clinic.phone}."
             )
         else:
-            lines.append(
-                f"What you describe sounds like {what}. Please seek medical attention promptly: "
-                f"contact your practitioner or a doctor today, or call {self.clinic.name} on "
-                f"{self.clinic.phone}."
-            )
+            advice = self._seek_help_promptly()
+            lines.append(f"What you describe sounds like {what}. {advice[0].upper()}{advice[1:]}")
         # what the articles say about this sign, else their general instruction
         facts = [f for c in categories for f in self.store.facts_for(c.topic, "warning_signs")]
         facts = facts or self.store.overview("when_to_seek_help")[:1]

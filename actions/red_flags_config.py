@@ -69,6 +69,9 @@ class RedFlagsFile(_Strict):
     report_cues: List[str]
     hypothetical_starts: List[str]
     hypothetical_cues: List[str]
+    usual_course_cues: List[str]
+    pointing_cues: List[str]
+    identity_question_starts: List[str]
     categories: List[Category] = Field(..., min_items=1)
     duration_units: Dict[str, float]
 

@@ -57,9 +57,10 @@ _SUBJECT_ORDER: Dict[str, Tuple[str, ...]] = {
     # "looks sunburnt after microneedling?" (no care item) is about redness
     "ask_sun": ("care_item", "side_effect"),
     # "who" questions: "do you use numbing cream?" is about the cream, "who is
-    # more prone to bruising?" about bruising; sterile equipment is the
-    # practitioner's topic anyway
-    "ask_practitioner": ("care_item", "side_effect"),
+    # more prone to bruising?" about bruising, "can you microneedle over a
+    # sunburn?" about sunburnt skin; sterile equipment is the practitioner's
+    # topic anyway
+    "ask_practitioner": ("care_item", "side_effect", "skin_condition"),
 }
 _DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
 
@@ -99,11 +100,11 @@ OUT_OF_SCOPE_MARGIN = 0.05
 WEAK_OUT_OF_SCOPE = 0.75
 # A question guessed with less confidence than this, in a first message that
 # names neither the treatment nor any subject, is treated as not understood
-# (offer topics, or decline) rather than answered: "whats the weather in
+# (the topic menu, no guessed topics) rather than answered: "whats the weather in
 # sydney tomorrow" is not a question about what microneedling is.
 UNSURE_WITHOUT_SUBJECT = 0.5
 _MENTIONS_TREATMENT = re.compile(
-    r"\b(micro[\s-]?needl\w*|needling|derma[\s-]?(pen|roll|stamp)\w*|collagen induction"
+    r"\b(micro[\s-]?needl\w*|needl(?:e|es|ed|ing)|derma[\s-]?(pen|roll|stamp)\w*|pens?|collagen induction"
     r"|sessions?|treatments?|procedures?)\b",
     re.IGNORECASE,
 )
@@ -122,6 +123,7 @@ class Decision:
     aspect: str = GENERAL
     subject: Optional[Entity] = None  # the lexicon value the answer is about
     candidates: List[Tuple[str, str]] = field(default_factory=list)  # clarify: (topic, aspect)
+    # urgent: the signs reported; answer: the signs asked about, if any
     red_flags: List[str] = field(default_factory=list)
 
 
@@ -182,8 +184,10 @@ def _guesses(u: Understanding) -> List[Tuple[str, float]]:
 
 
 class Resolver:
-    def __init__(self, store: FactsStore) -> None:
+    def __init__(self, store: FactsStore, red_flag_topics: Optional[Dict[str, str]] = None) -> None:
         self.store = store
+        # red-flag category -> the topic that answers a question about it
+        self.red_flag_topics = red_flag_topics or {}
 
     def decide(self, u: Understanding) -> Decision:
         if u.focus_topic is not None and u.focus_topic not in self.store.topics:
@@ -197,18 +201,26 @@ class Resolver:
             # an off-topic subject, or a comparison of devices: not in the articles
             emergency = next((e for e in off_topic if e.value == MEDICAL_EMERGENCY), None)
             return Decision("out_of_scope", subject=emergency)
-        if u.intent == "out_of_scope":
-            weak = u.confidence < WEAK_OUT_OF_SCOPE and _MENTIONS_TREATMENT.search(u.text)
-            named = self._named_subject(u.entities) if weak else None
-            return self._about(named, GENERAL) if named else Decision("out_of_scope")
-        if u.intent == "ask_contact":
-            return Decision("contact")
+        asked = [e.value for e in u.entities if e.entity == "red_flag_asked" and e.value in self.red_flag_topics]
+        if asked:  # "is pus normal after microneedling?": its topic, with the advice to get help
+            topic = self.red_flag_topics[asked[0]]
+            aspect = "warning_signs" if self.store.facts_for(topic, "warning_signs") else GENERAL
+            return Decision("answer", topic=topic, aspect=aspect, red_flags=asked)
+        if u.intent in ("out_of_scope", "ask_contact"):
+            named = self._named_subject(u.entities) if self._weak_decline(u) else None
+            if named:
+                return self._about(named, GENERAL)
+            return Decision("out_of_scope" if u.intent == "out_of_scope" else "contact")
         if u.intent == "choose_option":
             return self._chosen(u)
         if u.intent == "follow_up":
             return self._follow_up(u)
         if u.intent in QUESTION_INTENTS:
             if self._unanchored(u):
+                # nothing ties it to the treatment: offering topics would be a
+                # guess; say it was not understood, with the topic menu
+                return Decision("fallback")
+            if self._subject_elsewhere(u):
                 return self._unsure(u)
             return self._question(u.intent, u)
         # nlu_fallback (the FallbackClassifier was unsure) or anything unknown
@@ -264,6 +276,31 @@ class Resolver:
             and u.focus_topic is None
             and self._subject(u.entities, _DEFAULT_ORDER) is None
             and not _MENTIONS_TREATMENT.search(u.text)
+        )
+
+    @staticmethod
+    def _weak_decline(u: Understanding) -> bool:
+        """A guess of "not covered" (or "put me through to the clinic") weak
+        enough to give way to a subject the articles name: below
+        WEAK_OUT_OF_SCOPE in a message about the treatment, below
+        UNSURE_WITHOUT_SUBJECT in any ("a few cysts on my jaw, ok to go ahead?")."""
+        if u.intent == "ask_contact":
+            return u.confidence < UNSURE_WITHOUT_SUBJECT
+        return u.confidence < UNSURE_WITHOUT_SUBJECT or (
+            u.confidence < WEAK_OUT_OF_SCOPE and _MENTIONS_TREATMENT.search(u.text) is not None
+        )
+
+    def _subject_elsewhere(self, u: Understanding) -> bool:
+        """A weak guess whose question type finds no subject in the message,
+        though it names one: "got melasma, would needling flare it up?" read
+        as a question about the sun is about melasma."""
+        assert u.intent is not None
+        order = _SUBJECT_ORDER.get(u.intent, _DEFAULT_ORDER)
+        ignored = _IGNORED_SUBJECT_TOPICS.get(u.intent, ())
+        return (
+            u.confidence < UNSURE_WITHOUT_SUBJECT
+            and self._subject(u.entities, order, ignored) is None
+            and self._subject(u.entities, ("side_effect", "skin_condition"), ignored) is not None
         )
 
     def _named_subject(self, entities: Sequence[Entity]) -> Optional[Entity]:

@@ -34,7 +34,8 @@ def init() -> Runtime:
     """Load the facts, clinic settings and red flags; raise on any problem."""
     global _current
     store, clinic, red_flags = load_facts(), load_clinic(), load_red_flags()
-    _current = Runtime(store, clinic, red_flags, Resolver(store), Composer(store, clinic, red_flags))
+    resolver = Resolver(store, {c.id: c.topic for c in red_flags.categories})
+    _current = Runtime(store, clinic, red_flags, resolver, Composer(store, clinic, red_flags))
     return _current
 
 

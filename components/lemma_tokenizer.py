@@ -13,6 +13,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from components.lemma_pipeline import analyse
+from components.lexicon_matcher import title_suffix_start
 
 # Other names of the treatment, as clinic pages use them. The training data
 # mostly says "microneedling", so each is read as that one word: "who should
@@ -74,6 +75,10 @@ class LemmaTokenizer(Tokenizer):
         # it ("???"), which must still get features: like Rasa's own
         # WhitespaceTokenizer, keep it then rather than produce no token.
         words = [t for t in doc if not t.is_punct] or doc
+        # "What is skin needling? | Melbourne Skin Clinic": the site's name in
+        # a page title says nothing about the question
+        suffix = title_suffix_start(text)
+        words = [t for t in words if t.idx < suffix] or words
         tokens = merge_treatment_names(
             [Token(text[t.idx : t.idx + len(t.text)], t.idx, lemma=t.lemma_) for t in words], text
         )

@@ -9,6 +9,8 @@ a topic classifier sends "my throat feels tight" to swelling at high
 confidence. When nothing matches, a classifier guess of `report_red_flag` is
 removed from the ranking: urgency is decided by these rules, never by a guess,
 so expected effects ("day 1 and my face is a bit red") raise no alarm.
+A question whether a sign is usual ("is pus normal after microneedling?")
+gets `red_flag_asked` entities instead: answered, with the advice to seek help.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from components.red_flag_rules import compile_rules, find_red_flags, tokens_of, 
 
 RED_FLAG_INTENT = "report_red_flag"
 RED_FLAG_ENTITY = "red_flag"
+# a sign asked about, not reported ("is pus normal after microneedling?")
+RED_FLAG_ASKED_ENTITY = "red_flag_asked"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -66,10 +70,12 @@ class RedFlagDetector(CompiledFileComponent, EntityExtractorMixin):
             toks = with_term_lemmas(toks, spans, side_effects)
             toks, spans = without_spans(toks, spans, off_topic)
             hits = find_red_flags(toks, spans, self.compiled, text, bool(side_effects))
-            if hits:
+            if any(not hit.asked for hit in hits):
                 self._mark_urgent(message, hits, entities)
             else:
                 self._drop_red_flag_guess(message)
+                if hits:  # "is pus normal after microneedling?"
+                    message.set(ENTITIES, entities + self._entities(hits, RED_FLAG_ASKED_ENTITY), add_to_output=True)
         return messages
 
     def _mark_urgent(self, message: Message, hits: list, entities: list) -> None:
@@ -77,17 +83,14 @@ class RedFlagDetector(CompiledFileComponent, EntityExtractorMixin):
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != RED_FLAG_INTENT]
         message.set(INTENT, top, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
-        flagged = [
-            {
-                "entity": RED_FLAG_ENTITY,
-                "value": hit.category,
-                "start": hit.start,
-                "end": hit.end,
-                "confidence_entity": 1.0,
-            }
+        message.set(ENTITIES, entities + self._entities(hits, RED_FLAG_ENTITY), add_to_output=True)
+
+    def _entities(self, hits: list, entity: str) -> List[Dict[str, Any]]:
+        found = [
+            {"entity": entity, "value": hit.category, "start": hit.start, "end": hit.end, "confidence_entity": 1.0}
             for hit in hits
         ]
-        message.set(ENTITIES, entities + self.add_extractor_name(flagged), add_to_output=True)
+        return self.add_extractor_name(found)
 
     @staticmethod
     def _drop_red_flag_guess(message: Message) -> None:

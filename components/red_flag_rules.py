@@ -60,6 +60,10 @@ class RedFlagHit:
     start: int  # character offsets of the evidence in the message
     end: int
     evidence: str
+    # the message asks whether the sign is usual ("is pus normal after
+    # microneedling?") rather than reporting it: answered, with the advice to
+    # seek help, instead of raising an alarm
+    asked: bool = False
 
 
 def tokens_of(text: str) -> Tuple[List[Tok], List[Tuple[int, int]]]:
@@ -107,6 +111,9 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
         "report_cues": [w.lower() for w in config.report_cues],
         "hypothetical_starts": [phrase_of(p) for p in config.hypothetical_starts],
         "hypothetical_cues": [phrase_of(p) for p in config.hypothetical_cues],
+        "usual_course_cues": [phrase_of(p) for p in config.usual_course_cues],
+        "pointing_cues": [w.lower() for w in config.pointing_cues],
+        "identity_question_starts": [phrase_of(p) for p in config.identity_question_starts],
         "duration_units": {phrase_of(u)["lemmas"][0]: days for u, days in config.duration_units.items()},
         "categories": [
             {
@@ -201,6 +208,14 @@ def _is_firm_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
     return _is_report(toks, rules) and not asks_about_signs
 
 
+def _asks_if_usual(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
+    """'Is pus normal after microneedling?': asks about the sign, reports nothing
+    ("I", "my") and points at nothing ("is this pus normal?")."""
+    if _is_report(toks, rules) or any(t.word in rules["pointing_cues"] for t in toks):
+        return False
+    return any(_occurrences(toks, p) for p in rules["usual_course_cues"])
+
+
 def duration_days(toks: Sequence[Tok], units: Dict[str, float]) -> Optional[float]:
     """The longest duration stated: "3 weeks", "a couple of weeks", "day 12"."""
     longest: Optional[float] = None
@@ -244,23 +259,27 @@ def find_red_flags(
     """Every red-flag category the message matches, in file order."""
     general = _is_general_question(toks, rules)
     firm_report = _is_firm_report(toks, rules)
+    asks_if_usual = _asks_if_usual(toks, rules)
     present = frozenset(x for t in toks for x in (t.word, t.lemma, t.alt) if x)
     hits: List[RedFlagHit] = []
 
-    def hit(category: Dict[str, Any], first: int, last: int) -> RedFlagHit:
+    def hit(category: Dict[str, Any], first: int, last: int, asked: bool = False) -> RedFlagHit:
         start, end = spans[first][0], spans[last][1]
-        return RedFlagHit(category["id"], category["severity"], start, end, text[start:end])
+        asked = (asked or asks_if_usual) and category["severity"] != "emergency"
+        return RedFlagHit(category["id"], category["severity"], start, end, text[start:end], asked)
 
     for category in rules["categories"]:
         strict = category["severity"] != "emergency"
         if general and strict:
             continue
         found: Optional[RedFlagHit] = None
-        phrases = category["any"] + (category["reported"] if firm_report else [])
-        for phrase in phrases:
+        reported = category["reported"] if firm_report else []
+        for phrase in category["any"] + reported:
             live = _live(toks, phrase, rules, strict, present)
             if live:
-                found = hit(category, live[0], live[0] + len(phrase["words"]) - 1)
+                # "my face is itchy, is that an allergic reaction?" asks what it is
+                asked = phrase in reported and _clause_starts_with(toks, live[0], rules["identity_question_starts"])
+                found = hit(category, live[0], live[0] + len(phrase["words"]) - 1, asked)
                 break
         # "does redness get worse before it gets better?" asks about the usual course
         asks_about_course = not firm_report and any(_occurrences(toks, p) for p in category.get("unless", []))

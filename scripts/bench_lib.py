@@ -28,6 +28,8 @@ QUESTION_SETS = (
     ("probe4_questions.jsonl", "probe 4"),
     ("probe5_questions.jsonl", "probe 5"),
     ("probe6_questions.jsonl", "probe 6"),
+    ("probe7_questions.jsonl", "probe 7"),
+    ("probe8_questions.jsonl", "probe 8"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

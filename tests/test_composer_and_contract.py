@@ -105,6 +105,17 @@ def test_urgent_answers(runtime, red_flags, emergency) -> None:
         assert "seek medical attention promptly" in reply.text
 
 
+def test_an_answer_about_a_sign_opens_with_the_advice_to_get_help(runtime) -> None:
+    """'Is pus normal after microneedling?' is answered, not escalated, but says what to do."""
+    reply = runtime.composer.compose(Decision("answer", topic="infection", red_flags=["infection_signs"]))
+    check_contract(reply.custom)
+    assert (reply.custom["kind"], reply.custom["topics"]) == ("answer", ["infection"])
+    clinic = runtime.clinic
+    assert reply.text.startswith("If you have signs of an infection, please seek medical attention promptly")
+    assert f"call {clinic.name} on {clinic.phone}" in reply.text
+    assert reply.custom["sources"]
+
+
 @pytest.mark.parametrize("kind", ["out_of_scope", "contact", "fallback"])
 def test_declines_give_the_clinic_and_no_facts(runtime, kind) -> None:
     reply = runtime.composer.compose(Decision(kind))

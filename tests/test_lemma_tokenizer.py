@@ -48,3 +48,11 @@ def test_a_message_of_only_punctuation_still_gets_tokens() -> None:
     # punctuation is dropped, except when nothing else is left
     assert tokens("???") == [("?", "?"), ("?", "?"), ("?", "?")]
     assert tokens("red?") == [("red", "red")]
+
+
+def test_a_page_title_s_site_name_is_left_out() -> None:
+    assert [lemma for _, lemma in tokens("What is skin needling? | Melbourne Skin Clinic")] == [
+        "what",
+        "be",
+        "microneedling",
+    ]

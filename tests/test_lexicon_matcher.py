@@ -72,6 +72,12 @@ def test_longest_match_wins(lexicon_matcher) -> None:
     assert found(lexicon_matcher, "red flags when choosing a clinic") == [("side_effect", "warning_signs")]
     assert found(lexicon_matcher, "I get cold sores") == [("side_effect", "cold_sores")]
     assert found(lexicon_matcher, "is it safe for darker skin") == [("skin_condition", "darker_skin")]
+    # an illness elsewhere in the body is a reason to wait, not an infection of the skin
+    assert found(lexicon_matcher, "on antibiotics for a chest infection") == [
+        ("skin_condition", "current_illness"),
+        ("skin_condition", "current_illness"),
+    ]
+    assert found(lexicon_matcher, "can I use a cold compress") == []
 
 
 @pytest.mark.parametrize(

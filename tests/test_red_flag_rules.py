@@ -3,7 +3,7 @@ what must not. Table-driven, on the real rules file."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
@@ -113,6 +113,36 @@ def test_typos_reach_the_rules_through_recognised_terms(red_flag_rules) -> None:
     # the lexicon matcher recognised "rednes" as redness
     toks = with_term_lemmas(toks, spans, [(0, 6, "redness")])
     assert [h.category for h in find_red_flags(toks, spans, red_flag_rules, text, True)][0] == "infection_signs"
+
+
+def asked(text: str, rules: Dict[str, Any]) -> List[Tuple[str, bool]]:
+    toks, spans = tokens_of(text)
+    return [(h.category, h.asked) for h in find_red_flags(toks, spans, rules, text, False)]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # whether a sign is usual: asked, answered with the advice to get help
+        ("Is pus after microneedling normal?", [("infection_signs", True)]),
+        ("is it normal to have a fever after microneedling", [("infection_signs", True)]),
+        ("Hives after microneedling - allergy or normal?", [("allergic_signs", True)]),
+        ("how common is oozing after microneedling", [("infection_signs", True)]),
+        # a report, or pointing at something present: the alarm
+        ("I have pus on my chin, is that normal?", [("infection_signs", False)]),
+        ("is this pus normal?", [("infection_signs", False)]),
+        ("there's pus coming out, is it normal", [("infection_signs", False)]),
+        ("pus??", [("infection_signs", False)]),
+        # asking what a symptom is, in a report: answered from the topic
+        ("My face is itchy after microneedling, is that an allergic reaction?", [("allergic_signs", True)]),
+        ("my skin is red and warm, is it infected?", [("infection_signs", True)]),
+        ("I think I'm having an allergic reaction", [("allergic_signs", False)]),
+        # an emergency is never softened
+        ("is it normal to have trouble breathing after microneedling?", [("breathing_difficulty", False)]),
+    ],
+)
+def test_asking_whether_a_sign_is_usual_is_not_a_report(text: str, expected, red_flag_rules) -> None:
+    assert asked(text, red_flag_rules) == expected
 
 
 @pytest.mark.parametrize(

@@ -166,6 +166,29 @@ def test_red_flags_come_first(resolver) -> None:
 
 
 @pytest.mark.parametrize(
+    "asked,topic",
+    [("infection_signs", "infection"), ("allergic_signs", "allergic_reaction"), ("severe_pain", "pain_discomfort")],
+)
+def test_a_sign_asked_about_is_answered_from_its_topic(resolver, asked, topic) -> None:
+    """'Is pus normal after microneedling?': answered, with the sign kept for the advice to get help."""
+    decision = resolver.decide(understood("nlu_fallback", [("red_flag_asked", asked)], "is it normal?", confidence=0.2))
+    assert (decision.kind, decision.topic, decision.red_flags) == ("answer", topic, [asked])
+    # a sign reported in the same message still raises the alarm
+    both = understood("report_red_flag", [("red_flag_asked", asked), ("red_flag", "breathing_difficulty")], "x")
+    assert resolver.decide(both).kind == "urgent"
+
+
+def test_a_weak_guess_that_finds_no_subject_of_its_type_answers_the_one_named(resolver) -> None:
+    """'got melasma, would needling flare it up?' guessed, weakly, as a question about the sun."""
+    text = "got hormonal melasma after my second baby, would needling flare it up"
+    weak = understood("ask_sun", [("skin_condition", "melasma")], text, confidence=0.36)
+    assert (resolver.decide(weak).kind, resolver.decide(weak).topic) == ("answer", "hyperpigmentation")
+    # a confident guess keeps its own reading
+    sure = replace(weak, confidence=0.9)
+    assert resolver.decide(sure).topic == "sun_protection"
+
+
+@pytest.mark.parametrize(
     "intent,entities,text,confidence",
     [
         ("out_of_scope", [], "how much is it", 0.9),
@@ -209,10 +232,19 @@ def test_a_weak_out_of_scope_gives_way_to_a_named_subject(resolver, entities, te
     assert (decision.kind, decision.topic) == ("answer", topic)
 
 
+@pytest.mark.parametrize("intent", ["out_of_scope", "ask_contact"])
+def test_a_very_weak_decline_gives_way_to_a_named_subject_without_the_treatment_named(resolver, intent) -> None:
+    text = "breaking out with a few cysts on my jaw at the moment, ok to go ahead?"
+    weak = understood(intent, [("skin_condition", "active_acne")], text, confidence=0.44)
+    assert (resolver.decide(weak).kind, resolver.decide(weak).topic) == ("answer", "contraindications")
+    surer = replace(weak, confidence=0.6)  # the treatment is not named: the decline stands
+    assert resolver.decide(surer).kind == ("out_of_scope" if intent == "out_of_scope" else "contact")
+
+
 def test_a_weak_guess_with_nothing_to_anchor_it_is_not_answered(resolver) -> None:
     ranking = [("ask_what_is", 0.39), ("ask_manage", 0.3), ("out_of_scope", 0.2)]
     weather = understood("ask_what_is", text="whats the weather in sydney tomorrow", confidence=0.39, ranking=ranking)
-    assert resolver.decide(weather).kind in ("clarify", "out_of_scope")
+    assert resolver.decide(weather).kind == "fallback"
     # the same guess is answered when the message is about the treatment, names a subject, or follows one
     about_it = replace(weather, text="whats microneedling like tomorrow")
     assert resolver.decide(about_it).kind == "answer"

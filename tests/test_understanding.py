@@ -31,6 +31,8 @@ THRESHOLDS = {
     "probe4_questions.jsonl": (0.90, 0.05),
     "probe5_questions.jsonl": (0.90, 0.05),
     "probe6_questions.jsonl": (0.90, 0.05),
+    "probe7_questions.jsonl": (0.90, 0.05),
+    "probe8_questions.jsonl": (0.90, 0.05),
 }
 
 
