@@ -30,6 +30,7 @@ QUESTION_SETS = (
     ("probe6_questions.jsonl", "probe 6"),
     ("probe7_questions.jsonl", "probe 7"),
     ("probe8_questions.jsonl", "probe 8"),
+    ("probe9_questions.jsonl", "probe 9"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

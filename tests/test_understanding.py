@@ -33,6 +33,7 @@ THRESHOLDS = {
     "probe6_questions.jsonl": (0.90, 0.05),
     "probe7_questions.jsonl": (0.90, 0.05),
     "probe8_questions.jsonl": (0.90, 0.05),
+    "probe9_questions.jsonl": (0.90, 0.05),
 }
 
 
