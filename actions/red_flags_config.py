@@ -72,6 +72,7 @@ class RedFlagsFile(_Strict):
     usual_course_cues: List[str]
     pointing_cues: List[str]
     identity_question_starts: List[str]
+    not_signs: List[str]
     categories: List[Category] = Field(..., min_items=1)
     duration_units: Dict[str, float]
 

@@ -114,6 +114,7 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
         "usual_course_cues": [phrase_of(p) for p in config.usual_course_cues],
         "pointing_cues": [w.lower() for w in config.pointing_cues],
         "identity_question_starts": [phrase_of(p) for p in config.identity_question_starts],
+        "not_signs": [phrase_of(p) for p in config.not_signs],
         "duration_units": {phrase_of(u)["lemmas"][0]: days for u, days in config.duration_units.items()},
         "categories": [
             {
@@ -180,15 +181,32 @@ def _hypothetical(toks: Sequence[Tok], index: int, rules: Dict[str, Any]) -> boo
     return any(_occurrences(clause, p) for p in rules["hypothetical_cues"])
 
 
-def _live(toks: Sequence[Tok], phrase: Phrase, rules: Dict[str, Any], strict: bool, present: frozenset) -> List[int]:
-    """Occurrences that are neither negated nor, when `strict`, hypothetical."""
+def _live(
+    toks: Sequence[Tok],
+    phrase: Phrase,
+    rules: Dict[str, Any],
+    strict: bool,
+    present: frozenset,
+    masked: frozenset = frozenset(),
+) -> List[int]:
+    """Occurrences that are neither negated, inside a `masked` token ("fever"
+    in "fever blister") nor, when `strict`, hypothetical."""
     if phrase["words"][0] not in present and phrase["lemmas"][0] not in present:
         return []  # the phrase's first word is nowhere in the message
     return [
         i
         for i in _occurrences(toks, phrase)
-        if not _negated(toks, i, rules["negations"]) and not (strict and _hypothetical(toks, i, rules))
+        if i not in masked
+        and not _negated(toks, i, rules["negations"])
+        and not (strict and _hypothetical(toks, i, rules))
     ]
+
+
+def _not_sign_tokens(toks: Sequence[Tok], rules: Dict[str, Any]) -> frozenset:
+    """Positions of tokens inside a phrase that only looks like a sign ("fever blister")."""
+    return frozenset(
+        start + k for p in rules["not_signs"] for start in _occurrences(toks, p) for k in range(len(p["words"]))
+    )
 
 
 def _is_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
@@ -261,6 +279,7 @@ def find_red_flags(
     firm_report = _is_firm_report(toks, rules)
     asks_if_usual = _asks_if_usual(toks, rules)
     present = frozenset(x for t in toks for x in (t.word, t.lemma, t.alt) if x)
+    masked = _not_sign_tokens(toks, rules)
     hits: List[RedFlagHit] = []
 
     def hit(category: Dict[str, Any], first: int, last: int, asked: bool = False) -> RedFlagHit:
@@ -275,7 +294,7 @@ def find_red_flags(
         found: Optional[RedFlagHit] = None
         reported = category["reported"] if firm_report else []
         for phrase in category["any"] + reported:
-            live = _live(toks, phrase, rules, strict, present)
+            live = _live(toks, phrase, rules, strict, present, masked)
             if live:
                 # "my face is itchy, is that an allergic reaction?" asks what it is
                 asked = phrase in reported and _clause_starts_with(toks, live[0], rules["identity_question_starts"])
@@ -287,7 +306,7 @@ def find_red_flags(
             for rule in category["all"]:
                 positions = []
                 for group in rule:
-                    group_hits = [i for p in group for i in _live(toks, p, rules, strict, present)]
+                    group_hits = [i for p in group for i in _live(toks, p, rules, strict, present, masked)]
                     if not group_hits:
                         break
                     positions.append(group_hits)

@@ -78,6 +78,7 @@ NO_ALARM = [
     "Can skin get worse after microneedling?",
     "Does the redness get worse before it gets better?",  # asks about the usual course
     "do bruises get worse before they fade?",
+    "got a fever blister 2 days after my microneedling appt, coincidence??",  # a cold sore
 ]
 
 SIDE_EFFECT_WORDS = ("red", "swoll", "flak", "peel", "bruis", "pain", "puffy")
