@@ -17,6 +17,8 @@ from components.red_flag_rules import Tok, phrase_of, tokens_of
 
 _END = "\0end"
 _NEGATIONS = frozenset({"no", "not", "n't", "without", "never", "none", "nor"})
+# entity types a negation removes: symptoms and conditions, not care items
+_DENIABLE = frozenset({"side_effect", "skin_condition"})
 _CLAUSE_BREAKS = frozenset({",", ".", ";", "!", "?", "but", "just", "only", "except"})
 
 
@@ -123,9 +125,17 @@ class LexiconMatcher:
         i = 0
         while i < len(toks):
             length, targets = self._longest(keys, i)
-            if targets and not _negated(toks, i):
+            if targets:
                 start, end = spans[i][0], spans[i + length - 1][1]
-                found.extend(TermMatch(entity, value, start, end, text[start:end]) for entity, value in targets)
+                # "no pus, just red": a symptom denied is not the subject; a
+                # care item is, denied or not ("without numbing cream",
+                # "no makeup for how long?")
+                negated = _negated(toks, i)
+                found.extend(
+                    TermMatch(entity, value, start, end, text[start:end])
+                    for entity, value in targets
+                    if not (negated and entity in _DENIABLE)
+                )
             i += length or 1
         return found
 

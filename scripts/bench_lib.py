@@ -31,6 +31,7 @@ QUESTION_SETS = (
     ("probe7_questions.jsonl", "probe 7"),
     ("probe8_questions.jsonl", "probe 8"),
     ("probe9_questions.jsonl", "probe 9"),
+    ("probe10_questions.jsonl", "probe 10"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

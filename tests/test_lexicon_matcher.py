@@ -78,6 +78,14 @@ def test_longest_match_wins(lexicon_matcher) -> None:
         ("skin_condition", "current_illness"),
     ]
     assert found(lexicon_matcher, "can I use a cold compress") == []
+    # "got a cold" inside "got a cold sore" is the cold sore
+    assert found(lexicon_matcher, "Got a cold sore three days after microneedling") == [("side_effect", "cold_sores")]
+    assert found(lexicon_matcher, "Microneedling during chemotherapy - is it allowed?") == [
+        ("skin_condition", "cancer_treatment")
+    ]
+    assert found(lexicon_matcher, "What skin conditions can microneedling make worse?") == [
+        ("skin_condition", "skin_conditions")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -113,6 +121,11 @@ def test_off_topic_words_in_the_question_still_count(lexicon_matcher) -> None:
 def test_negated_terms_are_dropped(lexicon_matcher) -> None:
     assert found(lexicon_matcher, "no pus or fever, just a bit red on day 2") == [("side_effect", "redness")]
     assert found(lexicon_matcher, "I don't have any swelling") == []
+    # a care item stays the subject, denied or not
+    assert found(lexicon_matcher, "Can you have microneedling without numbing cream?") == [
+        ("care_item", "numbing_cream")
+    ]
+    assert found(lexicon_matcher, "no makeup for how long?") == [("care_item", "makeup")]
 
 
 def test_offsets_point_into_the_message(lexicon_matcher) -> None:

@@ -79,6 +79,7 @@ NO_ALARM = [
     "Does the redness get worse before it gets better?",  # asks about the usual course
     "do bruises get worse before they fade?",
     "got a fever blister 2 days after my microneedling appt, coincidence??",  # a cold sore
+    "Hives after microneedling - what causes them?",  # asks about causes
 ]
 
 SIDE_EFFECT_WORDS = ("red", "swoll", "flak", "peel", "bruis", "pain", "puffy")

@@ -34,6 +34,7 @@ THRESHOLDS = {
     "probe7_questions.jsonl": (0.90, 0.05),
     "probe8_questions.jsonl": (0.90, 0.05),
     "probe9_questions.jsonl": (0.90, 0.05),
+    "probe10_questions.jsonl": (0.90, 0.05),
 }
 
 
