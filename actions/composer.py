@@ -14,7 +14,7 @@ from actions import contract
 from actions.clinic import Clinic
 from actions.facts_schema import Fact
 from actions.facts_store import FactsStore
-from actions.red_flags_config import RedFlagsFile
+from actions.red_flags_config import Category, RedFlagsFile
 from actions.resolver import GENERAL, MEDICAL_EMERGENCY, Decision
 
 SIDE_EFFECT_TOPICS = (
@@ -91,7 +91,8 @@ class Composer:
         topic = self.store.topic(d.topic)
         lead: List[str] = []
         if d.red_flags:  # "is pus normal after microneedling?"
-            lead.append(f"If you have {self._red_flag_labels(d.red_flags)}, {self._seek_help_promptly()}")
+            what = self._labels(self._categories(d.red_flags))
+            lead.append(f"If you have {what}, {self._seek_help_promptly()}")
         facts: List[Fact] = []
         entry = self.store.lexicon_entry(d.subject.entity, d.subject.value) if d.subject else None
         if entry is not None:
@@ -190,8 +191,11 @@ class Composer:
             buttons=buttons,
         )
 
-    def _red_flag_labels(self, red_flags: Sequence[str]) -> str:
-        categories = [c for c in (self.red_flags.category(r) for r in red_flags) if c]
+    def _categories(self, red_flags: Sequence[str]) -> List[Category]:
+        return [c for c in (self.red_flags.category(r) for r in red_flags) if c]
+
+    @staticmethod
+    def _labels(categories: Sequence[Category]) -> str:
         return " and ".join(dict.fromkeys(c.label for c in categories)) or "a symptom that needs checking"
 
     def _seek_help_promptly(self) -> str:
@@ -201,9 +205,9 @@ class Composer:
         )
 
     def _urgent(self, d: Decision) -> Reply:
-        categories = [c for c in (self.red_flags.category(r) for r in d.red_flags) if c]
+        categories = self._categories(d.red_flags)
         emergency = any(c.severity == "emergency" for c in categories)
-        what = self._red_flag_labels(d.red_flags)
+        what = self._labels(categories)
         lines = []
         if emergency:
             lines.append(
