@@ -91,8 +91,15 @@ class Composer:
         topic = self.store.topic(d.topic)
         lead: List[str] = []
         if d.red_flags:  # "is pus normal after microneedling?"
-            what = self._labels(self._categories(d.red_flags))
-            lead.append(f"If you have {what}, {self._seek_help_promptly()}")
+            categories = self._categories(d.red_flags)
+            what = self._labels(categories)
+            if any(c.severity == "emergency" for c in categories):
+                lead.append(
+                    f"If you ever have {what}, call {self.clinic.emergency_number} now, "
+                    f"then let your practitioner know, or call {self.clinic.name} on {self.clinic.phone}."
+                )
+            else:
+                lead.append(f"If you have {what}, {self._seek_help_promptly()}")
         facts: List[Fact] = []
         entry = self.store.lexicon_entry(d.subject.entity, d.subject.value) if d.subject else None
         if entry is not None:

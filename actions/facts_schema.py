@@ -152,6 +152,10 @@ class LexiconEntry(_Strict):
     named_in_articles: bool = True
     # Fact ids specific to this value (e.g. the eczema sentence), given first.
     facts: List[str] = Field(default_factory=list)
+    # A skin_condition value that a question about this item in the run-up to
+    # treatment is about: "when do I stop tretinoin before microneedling?" asks
+    # who should wait, not how to look after the skin afterwards.
+    before_treatment: Optional[str] = None
 
     @validator("value")
     def _value_shape(cls, value: str) -> str:
@@ -231,6 +235,13 @@ class FactsFile(_Strict):
             for fid in entry.facts:
                 if fid not in fact_ids:
                     problems.append(f"lexicon[{i}] (value {entry.value!r}) field facts: unknown fact {fid!r}")
+        conditions = {e.value for e in values["lexicon"] if e.entity == "skin_condition"}
+        for i, entry in enumerate(values["lexicon"]):
+            if entry.before_treatment is not None and entry.before_treatment not in conditions:
+                problems.append(
+                    f"lexicon[{i}] (value {entry.value!r}) field before_treatment: "
+                    f"unknown skin_condition value {entry.before_treatment!r}"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return values

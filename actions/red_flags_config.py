@@ -72,7 +72,9 @@ class RedFlagsFile(_Strict):
     usual_course_cues: List[str]
     pointing_cues: List[str]
     identity_question_starts: List[str]
+    emergency_question_starts: List[str]
     not_signs: List[str]
+    lasting_side_effects: List[str] = Field(default_factory=list)
     categories: List[Category] = Field(..., min_items=1)
     duration_units: Dict[str, float]
 

@@ -67,6 +67,15 @@ _DEFAULT_ORDER = ("side_effect", "skin_condition", "care_item")
 # Follow-ups that lean on the topic in focus: "what should I do about it?"
 _REFERS_BACK = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|there|same|one)\b", re.IGNORECASE)
 
+# A care item asked about in the run-up to treatment, and not afterwards:
+# "when do I stop tretinoin before microneedling?" (the item's
+# `before_treatment` value in the lexicon).
+_BEFORE_TREATMENT = re.compile(
+    r"\b(before|beforehand|prior to|ahead of|run[\s-]?up to|leading up to|pre[\s-]?(treatment|procedure))\b",
+    re.IGNORECASE,
+)
+_AFTER_TREATMENT = re.compile(r"\b(after|afterwards?|post|following|since|aftercare)\b", re.IGNORECASE)
+
 # Risk questions are not answered by what the treatment improves: "can it make
 # my acne scars worse?" is about scarring (the value's symptom_topic), not about
 # the benefits; a value with no symptom reading is then no subject at all.
@@ -78,6 +87,13 @@ _IGNORED_SUBJECT_TOPICS: Dict[str, Tuple[str, ...]] = {
     "ask_side_effects": ("benefits",),
     "ask_practitioner": ("when_to_seek_help",),
 }
+
+# ... but only when the message words it as a risk: "is it safe for my acne
+# scars?" asks about safety; "can it make my acne scars worse?" about scarring.
+_RISK_WORDING = re.compile(
+    r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|left|make|makes|made|more|new|deeper|permanent)\b",
+    re.IGNORECASE,
+)
 
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
@@ -183,6 +199,10 @@ def _guesses(u: Understanding) -> List[Tuple[str, float]]:
     return [(n, c) for n, c in u.ranking if n != "nlu_fallback"]
 
 
+def _asks_before_treatment(text: str) -> bool:
+    return _BEFORE_TREATMENT.search(text) is not None and _AFTER_TREATMENT.search(text) is None
+
+
 class Resolver:
     def __init__(self, store: FactsStore, red_flag_topics: Optional[Dict[str, str]] = None) -> None:
         self.store = store
@@ -203,7 +223,10 @@ class Resolver:
             return Decision("out_of_scope", subject=emergency)
         asked = [e.value for e in u.entities if e.entity == "red_flag_asked" and e.value in self.red_flag_topics]
         if asked:  # "is pus normal after microneedling?": its topic, with the advice to get help
-            topic = self.red_flag_topics[asked[0]]
+            named = self._named_subject([e for e in u.entities if e.entity == "side_effect"])
+            entry = self.store.lexicon_entry(named.entity, named.value) if named else None
+            # "does microneedling cause swelling of the lips?" is about swelling
+            topic = entry.topic if entry and entry.topic else self.red_flag_topics[asked[0]]
             aspect = "warning_signs" if self.store.facts_for(topic, "warning_signs") else GENERAL
             return Decision("answer", topic=topic, aspect=aspect, red_flags=asked)
         if u.intent in ("out_of_scope", "ask_contact"):
@@ -231,12 +254,20 @@ class Resolver:
     def _question(self, intent: str, u: Understanding) -> Decision:
         default_topic, aspect = QUESTION_INTENTS[intent]
         subject = self._subject(
-            u.entities, _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER), _IGNORED_SUBJECT_TOPICS.get(intent, ())
+            u.entities,
+            _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER),
+            _IGNORED_SUBJECT_TOPICS.get(intent, ()),
+            risk_worded=_RISK_WORDING.search(u.text) is not None,
         )
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
+            if entry is not None and entry.before_treatment and _asks_before_treatment(u.text):
+                return self._about(Entity("skin_condition", entry.before_treatment), aspect)
             risk_reading = entry is not None and entry.topic in _IGNORED_SUBJECT_TOPICS.get(intent, ())
-            return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS or risk_reading)
+            # "pimples on day 5, can I pop them?": a condition in an aftercare
+            # question happened after the treatment
+            after = intent == "ask_aftercare" and subject.entity == "skin_condition"
+            return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS or risk_reading or after)
         if u.focus_topic and intent in _FOCUS_INTENTS:
             if default_topic is None or _REFERS_BACK.search(u.text):
                 return Decision("answer", topic=u.focus_topic, aspect=aspect)
@@ -249,9 +280,15 @@ class Resolver:
         return Decision("answer", topic=topic, aspect=aspect, subject=subject)
 
     def _subject(
-        self, entities: Sequence[Entity], order: Sequence[str], ignored_topics: Sequence[str] = ()
+        self,
+        entities: Sequence[Entity],
+        order: Sequence[str],
+        ignored_topics: Sequence[str] = (),
+        risk_worded: bool = True,
     ) -> Optional[Entity]:
-        """The first entity of the first type in `order` that has a topic.
+        """The first entity of the first type in `order` that has a topic; one
+        whose topic is ignored counts only when `risk_worded` gives it its
+        symptom reading.
 
         Within a type, a value the articles name comes before one they do not:
         "itchy skin, is that an allergic reaction?" is about allergic reactions.
@@ -263,7 +300,7 @@ class Resolver:
                 if e.entity == entity_type
                 and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
                 and entry.topic is not None
-                and (entry.topic not in ignored_topics or entry.symptom_topic is not None)
+                and (entry.topic not in ignored_topics or (risk_worded and entry.symptom_topic is not None))
             ]
             if usable:  # min is stable: the first named value, else the first one
                 return min(usable, key=lambda named_entity: not named_entity[0])[1]
@@ -284,8 +321,6 @@ class Resolver:
         enough to give way to a subject the articles name: below
         WEAK_OUT_OF_SCOPE in a message about the treatment, below
         UNSURE_WITHOUT_SUBJECT in any ("a few cysts on my jaw, ok to go ahead?")."""
-        if u.intent == "ask_contact":
-            return u.confidence < UNSURE_WITHOUT_SUBJECT
         return u.confidence < UNSURE_WITHOUT_SUBJECT or (
             u.confidence < WEAK_OUT_OF_SCOPE and _MENTIONS_TREATMENT.search(u.text) is not None
         )
@@ -361,8 +396,14 @@ class Resolver:
         if subject is not None:
             # "got loads of pimples since my session": read as a symptom when
             # the best guess, though unsure, was a question about one
+            # the best guess, though unsure, was a question about one, or when
+            # what the treatment improves is worded as a risk ("could it make my
+            # acne scars worse?")
             guesses = _guesses(u)
-            return self._about(subject, GENERAL, as_symptom=bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS)
+            symptom_guess = bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS
+            entry = self.store.lexicon_entry(subject.entity, subject.value)
+            risk = entry is not None and entry.topic == "benefits" and _RISK_WORDING.search(u.text) is not None
+            return self._about(subject, GENERAL, as_symptom=symptom_guess or risk)
         return self._clarify(u) or Decision("fallback")
 
     def _clarify(self, u: Understanding) -> Optional[Decision]:

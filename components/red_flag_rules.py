@@ -114,6 +114,8 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
         "usual_course_cues": [phrase_of(p) for p in config.usual_course_cues],
         "pointing_cues": [w.lower() for w in config.pointing_cues],
         "identity_question_starts": [phrase_of(p) for p in config.identity_question_starts],
+        "emergency_question_starts": [phrase_of(p) for p in config.emergency_question_starts],
+        "lasting_side_effects": list(config.lasting_side_effects),
         "not_signs": [phrase_of(p) for p in config.not_signs],
         "duration_units": {phrase_of(u)["lemmas"][0]: days for u, days in config.duration_units.items()},
         "categories": [
@@ -226,12 +228,35 @@ def _is_firm_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
     return _is_report(toks, rules) and not asks_about_signs
 
 
+def _describes_nothing(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
+    """No first-person report ("I", "my"), nothing pointed at ("is this pus
+    normal?") and no when ("the pain is getting worse, day 3, normal??")."""
+    return (
+        not _is_report(toks, rules)
+        and not any(t.word in rules["pointing_cues"] for t in toks)
+        and duration_days(toks, rules["duration_units"]) is None
+    )
+
+
 def _asks_if_usual(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
-    """'Is pus normal after microneedling?': asks about the sign, reports nothing
-    ("I", "my") and points at nothing ("is this pus normal?")."""
-    if _is_report(toks, rules) or any(t.word in rules["pointing_cues"] for t in toks):
-        return False
-    return any(_occurrences(toks, p) for p in rules["usual_course_cues"])
+    """'Is pus normal after microneedling?': asks about the sign and describes nothing."""
+    return _describes_nothing(toks, rules) and any(_occurrences(toks, p) for p in rules["usual_course_cues"])
+
+
+def _closest(positions: Sequence[Sequence[int]]) -> List[int]:
+    """One position per group, as close together as possible: in "redness was
+    going down but now ... the red part is spreading", "red" goes with
+    "spreading", not the first "redness"."""
+
+    def nearest(group: Sequence[int], anchor: int) -> int:
+        return min(group, key=lambda i: abs(i - anchor))
+
+    best: List[int] = [group[0] for group in positions]
+    for anchor in sorted({i for group in positions for i in group}):
+        chosen = [nearest(group, anchor) for group in positions]
+        if max(chosen) - min(chosen) < max(best) - min(best):
+            best = chosen
+    return best
 
 
 def duration_days(toks: Sequence[Tok], units: Dict[str, float]) -> Optional[float]:
@@ -278,13 +303,18 @@ def find_red_flags(
     general = _is_general_question(toks, rules)
     firm_report = _is_firm_report(toks, rules)
     asks_if_usual = _asks_if_usual(toks, rules)
+    describes_nothing = _describes_nothing(toks, rules)
     present = frozenset(x for t in toks for x in (t.word, t.lemma, t.alt) if x)
     masked = _not_sign_tokens(toks, rules)
     hits: List[RedFlagHit] = []
 
     def hit(category: Dict[str, Any], first: int, last: int, asked: bool = False) -> RedFlagHit:
         start, end = spans[first][0], spans[last][1]
-        asked = (asked or asks_if_usual) and category["severity"] != "emergency"
+        if category["severity"] == "emergency":
+            # "does microneedling cause swelling of the lips?"
+            asked = describes_nothing and _clause_starts_with(toks, first, rules["emergency_question_starts"])
+        else:
+            asked = asked or asks_if_usual
         return RedFlagHit(category["id"], category["severity"], start, end, text[start:end], asked)
 
     for category in rules["categories"]:
@@ -311,7 +341,7 @@ def find_red_flags(
                         break
                     positions.append(group_hits)
                 else:
-                    anchors = [min(p) for p in positions]
+                    anchors = _closest(positions)
                     if max(anchors) - min(anchors) <= rules["window"] and not (
                         # "does redness get worse on day two?" asks whether it usually does
                         not firm_report

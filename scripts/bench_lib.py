@@ -32,6 +32,8 @@ QUESTION_SETS = (
     ("probe8_questions.jsonl", "probe 8"),
     ("probe9_questions.jsonl", "probe 9"),
     ("probe10_questions.jsonl", "probe 10"),
+    ("probe11_questions.jsonl", "probe 11"),
+    ("probe12_questions.jsonl", "probe 12"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

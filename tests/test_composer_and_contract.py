@@ -116,6 +116,17 @@ def test_an_answer_about_a_sign_opens_with_the_advice_to_get_help(runtime) -> No
     assert reply.custom["sources"]
 
 
+def test_an_answer_about_an_emergency_sign_opens_with_the_emergency_number(runtime) -> None:
+    """'Does microneedling cause swelling of the lips?': answered, but says to call for help if it happens."""
+    reply = runtime.composer.compose(Decision("answer", topic="swelling", red_flags=["breathing_difficulty"]))
+    check_contract(reply.custom)
+    assert (reply.custom["kind"], reply.custom["topics"]) == ("answer", ["swelling"])
+    assert reply.text.startswith(
+        "If you ever have trouble breathing or swelling of the throat, tongue or lips, "
+        f"call {runtime.clinic.emergency_number} now"
+    )
+
+
 @pytest.mark.parametrize("kind", ["out_of_scope", "contact", "fallback"])
 def test_declines_give_the_clinic_and_no_facts(runtime, kind) -> None:
     reply = runtime.composer.compose(Decision(kind))

@@ -199,6 +199,10 @@ def test_lexicon_errors(tmp_path: Path) -> None:
     data["lexicon"][1]["entity"] = "skin_condition"
     message = load_error(write(tmp_path, data))
     assert "lexicon[0] (value 'swelling') field facts: unknown fact 'swelling.nope'" in message
+    data["lexicon"][0]["facts"] = []
+    data["lexicon"][0]["before_treatment"] = "no_such_condition"
+    message = load_error(write(tmp_path, data))
+    assert "lexicon[0] (value 'swelling') field before_treatment: unknown skin_condition value" in message
 
 
 def test_invalid_yaml(tmp_path: Path) -> None:

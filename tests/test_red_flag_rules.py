@@ -42,6 +42,11 @@ URGENT = [
     ("it's been 3 weeks and I'm still red", "prolonged_symptoms"),
     ("still swollen after 2 weeks", "prolonged_symptoms"),
     ("The redness has been there for a month now", "prolonged_symptoms"),
+    # the closest pair counts, not the first word of each: "redness" early on,
+    # "red ... spreading" later
+    ("redness was going down but now my cheek is hot and the red part is spreading", "infection_signs"),
+    ("my face is super swollen and I feel dizzy", "infection_signs"),
+    ("temp is 38.5 and i feel shivery", "infection_signs"),
 ]
 
 NO_ALARM = [
@@ -78,6 +83,7 @@ NO_ALARM = [
     "Can skin get worse after microneedling?",
     "Does the redness get worse before it gets better?",  # asks about the usual course
     "do bruises get worse before they fade?",
+    "little raised bumps right after treatment, kind of hive-ish texture but not itchy",
     "got a fever blister 2 days after my microneedling appt, coincidence??",  # a cold sore
     "Hives after microneedling - what causes them?",  # asks about causes
 ]
@@ -139,8 +145,13 @@ def asked(text: str, rules: Dict[str, Any]) -> List[Tuple[str, bool]]:
         ("My face is itchy after microneedling, is that an allergic reaction?", [("allergic_signs", True)]),
         ("my skin is red and warm, is it infected?", [("infection_signs", True)]),
         ("I think I'm having an allergic reaction", [("allergic_signs", False)]),
-        # an emergency is never softened
+        # saying when is describing a case, not asking in general
+        ("the pain is getting worse not better, day 3, normal??", [("severe_pain", False)]),
+        # an emergency is softened only in a general question about the treatment
         ("is it normal to have trouble breathing after microneedling?", [("breathing_difficulty", False)]),
+        ("Does microneedling cause swelling of the lips?", [("breathing_difficulty", True)]),
+        ("can microneedling cause anaphylaxis", [("breathing_difficulty", True)]),
+        ("my lips are swollen, does microneedling cause that?", [("breathing_difficulty", False)]),
     ],
 )
 def test_asking_whether_a_sign_is_usual_is_not_a_report(text: str, expected, red_flag_rules) -> None:

@@ -79,6 +79,15 @@ def resolver(runtime) -> Resolver:
         # care items
         ("ask_aftercare", [("care_item", "makeup")], "can I wear makeup", ("aftercare", GENERAL)),
         ("ask_aftercare", [("care_item", "sun")], "can I sunbathe", ("sun_protection", GENERAL)),
+        # a product in the run-up to treatment: who should wait, not aftercare
+        (
+            "ask_prevention",
+            [("care_item", "actives")],
+            "how many days before microneedling should I stop tretinoin",
+            ("contraindications", "prevention"),
+        ),
+        ("ask_aftercare", [("care_item", "actives")], "retinol before and after?", ("aftercare", GENERAL)),
+        ("ask_aftercare", [("care_item", "actives")], "retinol the night after?", ("aftercare", GENERAL)),
         ("ask_symptom", [("care_item", "numbing_cream")], "can I use numbing cream", ("allergic_reaction", GENERAL)),
         # a sun question that names no care item but a symptom: the symptom
         ("ask_sun", [("side_effect", "redness")], "looks sunburnt after", ("redness", GENERAL)),
@@ -105,6 +114,20 @@ def resolver(runtime) -> Resolver:
         ("ask_benefits", [("skin_condition", "skin_texture")], "does it improve texture", ("benefits", GENERAL)),
         # what the treatment improves, asked as a risk: the risk
         ("ask_go_wrong", [("skin_condition", "acne_scars")], "can it make my acne scars worse", ("scarring", GENERAL)),
+        # ... but not when it is only named: "is it safe for acne scars?" asks about safety
+        (
+            "ask_safety",
+            [("skin_condition", "acne_scars")],
+            "my sister wants it for her acne scars, is it safe",
+            ("safety_overall", GENERAL),
+        ),
+        # a condition in an aftercare question happened after the treatment
+        (
+            "ask_aftercare",
+            [("skin_condition", "active_acne")],
+            "pimples on day 5 after microneedling, can I pop them",
+            ("side_effects_overview", GENERAL),
+        ),
         ("ask_benefits", [("skin_condition", "acne_scars")], "does it help acne scars", ("benefits", GENERAL)),
         (
             "ask_practitioner",
@@ -178,6 +201,14 @@ def test_a_sign_asked_about_is_answered_from_its_topic(resolver, asked, topic) -
     assert resolver.decide(both).kind == "urgent"
 
 
+def test_a_sign_asked_about_next_to_a_side_effect_is_answered_from_the_side_effect(resolver) -> None:
+    """'Does microneedling cause swelling of the lips?' asks about swelling; the
+    advice for an emergency sign still comes first (the sign is kept)."""
+    entities = [("side_effect", "swelling"), ("red_flag_asked", "breathing_difficulty")]
+    decision = resolver.decide(understood("ask_symptom", entities, "Does microneedling cause swelling of the lips?"))
+    assert (decision.kind, decision.topic, decision.red_flags) == ("answer", "swelling", ["breathing_difficulty"])
+
+
 def test_a_weak_guess_that_finds_no_subject_of_its_type_answers_the_one_named(resolver) -> None:
     """'got melasma, would needling flare it up?' guessed, weakly, as a question about the sun."""
     text = "got hormonal melasma after my second baby, would needling flare it up"
@@ -232,6 +263,13 @@ def test_a_weak_out_of_scope_gives_way_to_a_named_subject(resolver, entities, te
     assert (decision.kind, decision.topic) == ("answer", topic)
 
 
+def test_a_weak_contact_guess_gives_way_to_a_named_subject(resolver) -> None:
+    text = "Allergic to Lidocaine? What That Means for Your Microneedling Appointment"
+    weak = understood("ask_contact", [("skin_condition", "known_allergies")], text, confidence=0.65)
+    assert (resolver.decide(weak).kind, resolver.decide(weak).topic) == ("answer", "allergic_reaction")
+    assert resolver.decide(replace(weak, confidence=0.8)).kind == "contact"
+
+
 @pytest.mark.parametrize("intent", ["out_of_scope", "ask_contact"])
 def test_a_very_weak_decline_gives_way_to_a_named_subject_without_the_treatment_named(resolver, intent) -> None:
     text = "breaking out with a few cysts on my jaw at the moment, ok to go ahead?"
@@ -270,6 +308,13 @@ def test_one_device_is_not_a_subject(resolver) -> None:
 
 def test_contact(resolver) -> None:
     assert resolver.decide(understood("ask_contact")).kind == "contact"
+
+
+def test_unsure_reads_what_the_treatment_improves_as_a_risk_when_worded_as_one(resolver) -> None:
+    text = "Is it possible for microneedling to make my acne scars worse?"
+    unsure = understood("nlu_fallback", [("skin_condition", "acne_scars")], text, confidence=0.3)
+    assert resolver.decide(unsure).topic == "scarring"
+    assert resolver.decide(replace(unsure, text="microneedling and acne scars?")).topic == "benefits"
 
 
 def test_unsure_answers_a_named_subject(resolver) -> None:

@@ -35,6 +35,8 @@ THRESHOLDS = {
     "probe8_questions.jsonl": (0.90, 0.05),
     "probe9_questions.jsonl": (0.90, 0.05),
     "probe10_questions.jsonl": (0.90, 0.05),
+    "probe11_questions.jsonl": (0.90, 0.05),
+    "probe12_questions.jsonl": (0.90, 0.05),
 }
 
 
