@@ -53,6 +53,7 @@ eval: train
 	  tests/data/probe7_questions.jsonl tests/data/probe8_questions.jsonl \
 	  tests/data/probe9_questions.jsonl tests/data/probe10_questions.jsonl \
 	  tests/data/probe11_questions.jsonl tests/data/probe12_questions.jsonl \
+	  tests/data/probe13_questions.jsonl tests/data/probe14_questions.jsonl \
 	  tests/data/safety_questions.jsonl
 
 # Speed, memory and understanding against Rasa's default config, measured in

@@ -76,6 +76,15 @@ _BEFORE_TREATMENT = re.compile(
 )
 _AFTER_TREATMENT = re.compile(r"\b(after|afterwards?|post|following|since|aftercare)\b", re.IGNORECASE)
 
+# "itchy red bumps, is that an allergy?", "... was that a reaction?": asking
+# whether what happened is an allergic reaction makes that the subject, before
+# the symptoms described (a reaction alone, elsewhere, is not one: "purging or
+# a reaction?").
+_ASKS_IF_ALLERGIC = re.compile(
+    r"\b(?:(?:is|was) (?:that|this|it)|am i having|could (?:that|this|it) be)\s+(?:an?\s+)?"
+    r"(?:allergic reaction|allergy|reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$",
+    re.IGNORECASE,
+)
 # Risk questions are not answered by what the treatment improves: "can it make
 # my acne scars worse?" is about scarring (the value's symptom_topic), not about
 # the benefits; a value with no symptom reading is then no subject at all.
@@ -130,6 +139,9 @@ _MENTIONS_TREATMENT = re.compile(
 class Entity:
     entity: str
     value: str
+
+
+ALLERGIC_REACTION = Entity("side_effect", "allergic_reaction")
 
 
 @dataclass
@@ -253,6 +265,8 @@ class Resolver:
 
     def _question(self, intent: str, u: Understanding) -> Decision:
         default_topic, aspect = QUESTION_INTENTS[intent]
+        if _ASKS_IF_ALLERGIC.search(u.text):
+            return self._about(ALLERGIC_REACTION, aspect)
         subject = self._subject(
             u.entities,
             _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER),
@@ -392,6 +406,8 @@ class Resolver:
 
     def _unsure(self, u: Understanding) -> Decision:
         """NLU fell back: answer a clearly named subject, else ask, else decline."""
+        if _ASKS_IF_ALLERGIC.search(u.text):
+            return self._about(ALLERGIC_REACTION, GENERAL)
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
             # "got loads of pimples since my session": read as a symptom when

@@ -34,6 +34,8 @@ QUESTION_SETS = (
     ("probe10_questions.jsonl", "probe 10"),
     ("probe11_questions.jsonl", "probe 11"),
     ("probe12_questions.jsonl", "probe 12"),
+    ("probe13_questions.jsonl", "probe 13"),
+    ("probe14_questions.jsonl", "probe 14"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

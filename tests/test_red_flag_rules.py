@@ -47,6 +47,7 @@ URGENT = [
     ("redness was going down but now my cheek is hot and the red part is spreading", "infection_signs"),
     ("my face is super swollen and I feel dizzy", "infection_signs"),
     ("temp is 38.5 and i feel shivery", "infection_signs"),
+    ("three days later, my face is throbbing and getting more painful every day", "severe_pain"),
 ]
 
 NO_ALARM = [
@@ -84,6 +85,7 @@ NO_ALARM = [
     "Does the redness get worse before it gets better?",  # asks about the usual course
     "do bruises get worse before they fade?",
     "little raised bumps right after treatment, kind of hive-ish texture but not itchy",
+    "is microneedling more painful than laser?",
     "got a fever blister 2 days after my microneedling appt, coincidence??",  # a cold sore
     "Hives after microneedling - what causes them?",  # asks about causes
 ]

@@ -79,6 +79,32 @@ def resolver(runtime) -> Resolver:
         # care items
         ("ask_aftercare", [("care_item", "makeup")], "can I wear makeup", ("aftercare", GENERAL)),
         ("ask_aftercare", [("care_item", "sun")], "can I sunbathe", ("sun_protection", GENERAL)),
+        # asking whether it is an allergy makes the allergy the subject
+        (
+            "ask_symptom",
+            [("side_effect", "rash"), ("side_effect", "redness"), ("side_effect", "allergic_reaction")],
+            "rash after microneedling, itchy red bumps, is that an allergy",
+            ("allergic_reaction", GENERAL),
+        ),
+        (
+            "ask_symptom",
+            [("side_effect", "redness"), ("side_effect", "itching")],
+            "face went red and itchy when the numbing cream went on, was that a reaction?",
+            ("allergic_reaction", GENERAL),
+        ),
+        (
+            "ask_symptom",
+            [("side_effect", "bumps_breakouts")],
+            "purging or a reaction?",
+            ("side_effects_overview", GENERAL),
+        ),
+        # a painkiller in an aftercare question eases the pain, whatever else it is
+        (
+            "ask_aftercare",
+            [("care_item", "painkillers"), ("skin_condition", "blood_thinners")],
+            "what painkiller can I take after, is ibuprofen ok",
+            ("pain_discomfort", GENERAL),
+        ),
         # a product in the run-up to treatment: who should wait, not aftercare
         (
             "ask_prevention",

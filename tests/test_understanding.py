@@ -37,6 +37,8 @@ THRESHOLDS = {
     "probe10_questions.jsonl": (0.90, 0.05),
     "probe11_questions.jsonl": (0.90, 0.05),
     "probe12_questions.jsonl": (0.90, 0.05),
+    "probe13_questions.jsonl": (0.90, 0.05),
+    "probe14_questions.jsonl": (0.90, 0.05),
 }
 
 
