@@ -156,6 +156,10 @@ class LexiconEntry(_Strict):
     # treatment is about: "when do I stop tretinoin before microneedling?" asks
     # who should wait, not how to look after the skin afterwards.
     before_treatment: Optional[str] = None
+    # An off_topic value declined only when the message names nothing the
+    # articles cover: "psoriasis on his scalp, can he do it for hair loss?" is
+    # about psoriasis; "does it help hair loss?" is declined.
+    declined_alone: bool = False
 
     @validator("value")
     def _value_shape(cls, value: str) -> str:

@@ -71,7 +71,9 @@ _REFERS_BACK = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|there
 # "when do I stop tretinoin before microneedling?" (the item's
 # `before_treatment` value in the lexicon).
 _BEFORE_TREATMENT = re.compile(
-    r"\b(before|beforehand|prior to|ahead of|run[\s-]?up to|leading up to|pre[\s-]?(treatment|procedure))\b",
+    r"\b(before|beforehand|prior to|ahead of|run[\s-]?up to|leading up to|pre[\s-]?(treatment|procedure)"
+    # "can you get microneedling if you use tretinoin?": in use at the time
+    r"|(if|while|whilst) (i|you|i'm|im|i am|you're) (use|using|on|take|taking))\b",
     re.IGNORECASE,
 )
 _AFTER_TREATMENT = re.compile(r"\b(after|afterwards?|post|following|since|aftercare)\b", re.IGNORECASE)
@@ -85,6 +87,14 @@ _ASKS_IF_ALLERGIC = re.compile(
     r"(?:allergic reaction|allergy|reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$",
     re.IGNORECASE,
 )
+# "What happens on microneedling day 2?" asks about the recovery, not what
+# the treatment is.
+_DAY_AFTER = re.compile(
+    r"\bday[\s-]*(\d{1,2}|one|two|three|four|five|six|seven)\b"
+    r"|\b(\d{1,2}|one|two|three|four|five|six|seven) days? (after|post|later|out)\b",
+    re.IGNORECASE,
+)
+
 # Risk questions are not answered by what the treatment improves: "can it make
 # my acne scars worse?" is about scarring (the value's symptom_topic), not about
 # the benefits; a value with no symptom reading is then no subject at all.
@@ -228,7 +238,7 @@ class Resolver:
         red_flags = [e.value for e in u.entities if e.entity == "red_flag"]
         if u.intent == "report_red_flag" or red_flags:
             return Decision("urgent", red_flags=red_flags or ["unspecified"])
-        off_topic = [e for e in u.entities if e.entity == OFF_TOPIC]
+        off_topic = [e for e in u.entities if e.entity == OFF_TOPIC and not self._gives_way(e, u.entities)]
         if off_topic or len({e.value for e in u.entities if e.entity == "device"}) > 1:
             # an off-topic subject, or a comparison of devices: not in the articles
             emergency = next((e for e in off_topic if e.value == MEDICAL_EMERGENCY), None)
@@ -267,11 +277,15 @@ class Resolver:
         default_topic, aspect = QUESTION_INTENTS[intent]
         if _ASKS_IF_ALLERGIC.search(u.text):
             return self._about(ALLERGIC_REACTION, aspect)
+        if intent == "ask_what_is" and _DAY_AFTER.search(u.text):
+            intent, (default_topic, aspect) = "ask_recovery", QUESTION_INTENTS["ask_recovery"]
+        risk_worded = _RISK_WORDING.search(u.text) is not None
         subject = self._subject(
             u.entities,
             _SUBJECT_ORDER.get(intent, _DEFAULT_ORDER),
             _IGNORED_SUBJECT_TOPICS.get(intent, ()),
-            risk_worded=_RISK_WORDING.search(u.text) is not None,
+            risk_worded=risk_worded,
+            improvements_last=intent != "ask_benefits",
         )
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
@@ -299,25 +313,28 @@ class Resolver:
         order: Sequence[str],
         ignored_topics: Sequence[str] = (),
         risk_worded: bool = True,
+        improvements_last: bool = True,
     ) -> Optional[Entity]:
         """The first entity of the first type in `order` that has a topic; one
         whose topic is ignored counts only when `risk_worded` gives it its
-        symptom reading.
+        symptom reading. With `improvements_last`, what the treatment improves
+        comes after any other value of its type: in "I'm 16 with acne scars, am
+        I old enough?" the age is the subject.
 
         Within a type, a value the articles name comes before one they do not:
         "itchy skin, is that an allergic reaction?" is about allergic reactions.
         """
         for entity_type in order:
             usable = [
-                (entry.named_in_articles, e)
+                ((entry.topic == "benefits" and improvements_last, not entry.named_in_articles), e)
                 for e in entities
                 if e.entity == entity_type
                 and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
                 and entry.topic is not None
                 and (entry.topic not in ignored_topics or (risk_worded and entry.symptom_topic is not None))
             ]
-            if usable:  # min is stable: the first named value, else the first one
-                return min(usable, key=lambda named_entity: not named_entity[0])[1]
+            if usable:  # min is stable: the first best-ranked value
+                return min(usable, key=lambda ranked: ranked[0])[1]
         return None
 
     def _unanchored(self, u: Understanding) -> bool:
@@ -350,6 +367,20 @@ class Resolver:
             u.confidence < UNSURE_WITHOUT_SUBJECT
             and self._subject(u.entities, order, ignored) is None
             and self._subject(u.entities, ("side_effect", "skin_condition"), ignored) is not None
+        )
+
+    def _gives_way(self, off_topic: Entity, entities: Sequence[Entity]) -> bool:
+        """An off-topic value that is `declined_alone`, next to a side effect or
+        condition the articles name."""
+        entry = self.store.lexicon_entry(off_topic.entity, off_topic.value)
+        if entry is None or not entry.declined_alone:
+            return False
+        return any(
+            e.entity in ("side_effect", "skin_condition")
+            and (named := self.store.lexicon_entry(e.entity, e.value)) is not None
+            and named.named_in_articles
+            and named.topic is not None
+            for e in entities
         )
 
     def _named_subject(self, entities: Sequence[Entity]) -> Optional[Entity]:
@@ -410,14 +441,15 @@ class Resolver:
             return self._about(ALLERGIC_REACTION, GENERAL)
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
+            entry = self.store.lexicon_entry(subject.entity, subject.value)
+            if entry is not None and entry.before_treatment and _asks_before_treatment(u.text):
+                return self._about(Entity("skin_condition", entry.before_treatment), GENERAL)
             # "got loads of pimples since my session": read as a symptom when
-            # the best guess, though unsure, was a question about one
             # the best guess, though unsure, was a question about one, or when
             # what the treatment improves is worded as a risk ("could it make my
             # acne scars worse?")
             guesses = _guesses(u)
             symptom_guess = bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS
-            entry = self.store.lexicon_entry(subject.entity, subject.value)
             risk = entry is not None and entry.topic == "benefits" and _RISK_WORDING.search(u.text) is not None
             return self._about(subject, GENERAL, as_symptom=symptom_guess or risk)
         return self._clarify(u) or Decision("fallback")

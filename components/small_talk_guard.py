@@ -31,7 +31,8 @@ class SmallTalkGuard(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             "small_talk_intents": ["greet", "goodbye", "thank", "acknowledge", "bot_challenge", "help"],
-            "subject_entities": ["side_effect", "skin_condition", "care_item"],
+            # an off-topic subject ("do you take Afterpay?") is declined, not small talk
+            "subject_entities": ["side_effect", "skin_condition", "care_item", "off_topic"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:

@@ -36,6 +36,8 @@ QUESTION_SETS = (
     ("probe12_questions.jsonl", "probe 12"),
     ("probe13_questions.jsonl", "probe 13"),
     ("probe14_questions.jsonl", "probe 14"),
+    ("probe15_questions.jsonl", "probe 15"),
+    ("probe16_questions.jsonl", "probe 16"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -48,6 +48,7 @@ URGENT = [
     ("my face is super swollen and I feel dizzy", "infection_signs"),
     ("temp is 38.5 and i feel shivery", "infection_signs"),
     ("three days later, my face is throbbing and getting more painful every day", "severe_pain"),
+    ("day 3 and my face is hotter and more painful than yesterday", "severe_pain"),
 ]
 
 NO_ALARM = [
@@ -86,6 +87,9 @@ NO_ALARM = [
     "do bruises get worse before they fade?",
     "little raised bumps right after treatment, kind of hive-ish texture but not itchy",
     "is microneedling more painful than laser?",
+    # asking how to tell signs apart, not reporting them
+    "what are the signs my face is actually infected vs just healing?",
+    "How would I tell an allergic reaction apart from the normal redness?",
     "got a fever blister 2 days after my microneedling appt, coincidence??",  # a cold sore
     "Hives after microneedling - what causes them?",  # asks about causes
 ]

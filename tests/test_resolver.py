@@ -98,6 +98,29 @@ def resolver(runtime) -> Resolver:
             "purging or a reaction?",
             ("side_effects_overview", GENERAL),
         ),
+        # what the treatment improves comes after any other condition named
+        (
+            "ask_suitability",
+            [("skin_condition", "acne_scars"), ("skin_condition", "age")],
+            "im 16 and have acne scars, am i old enough for microneedling",
+            ("contraindications", GENERAL),
+        ),
+        (
+            "ask_benefits",
+            [("skin_condition", "acne_scars"), ("skin_condition", "age")],
+            "help teen acne scars?",
+            ("benefits", GENERAL),
+        ),
+        # a product in use at the time of treatment: who should wait
+        (
+            "ask_suitability",
+            [("care_item", "actives")],
+            "Can You Get Microneedling If You Use Tretinoin?",
+            ("contraindications", GENERAL),
+        ),
+        # a day after treatment named: the recovery, not what the treatment is
+        ("ask_what_is", [], "What Happens on Microneedling Day 2?", ("recovery_time", GENERAL)),
+        ("ask_what_is", [], "what happens during microneedling", ("what_is_microneedling", GENERAL)),
         # a painkiller in an aftercare question eases the pain, whatever else it is
         (
             "ask_aftercare",
@@ -323,6 +346,18 @@ def test_an_unrelated_emergency_is_marked_on_the_decline(resolver) -> None:
     decision = resolver.decide(understood("ask_symptom", entities, "chest pain going down my left arm"))
     assert decision.kind == "out_of_scope"
     assert decision.subject == Entity("off_topic", "medical_emergency")
+
+
+def test_an_unrelated_body_topic_gives_way_to_a_condition_the_articles_name(resolver) -> None:
+    text = "my husband has psoriasis on his scalp, can he do microneedling for his hair loss"
+    entities = [("skin_condition", "psoriasis"), ("off_topic", "unrelated_body_topic")]
+    decision = resolver.decide(understood("out_of_scope", entities, text, confidence=0.6))
+    assert (decision.kind, decision.topic) == ("answer", "contraindications")
+    alone = understood("ask_benefits", [("off_topic", "unrelated_body_topic")], "does it help hair loss")
+    assert resolver.decide(alone).kind == "out_of_scope"
+    # other off-topic subjects are declined whatever else is named
+    botox = understood("ask_aftercare", [("off_topic", "other_treatment"), ("side_effect", "swelling")], "botox?")
+    assert resolver.decide(botox).kind == "out_of_scope"
 
 
 def test_one_device_is_not_a_subject(resolver) -> None:

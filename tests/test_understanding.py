@@ -39,6 +39,8 @@ THRESHOLDS = {
     "probe12_questions.jsonl": (0.90, 0.05),
     "probe13_questions.jsonl": (0.90, 0.05),
     "probe14_questions.jsonl": (0.90, 0.05),
+    "probe15_questions.jsonl": (0.90, 0.05),
+    "probe16_questions.jsonl": (0.90, 0.05),
 }
 
 
