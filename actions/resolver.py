@@ -95,6 +95,13 @@ _DAY_AFTER = re.compile(
     re.IGNORECASE,
 )
 
+# "Why do people get microneedling?", "why is it called collagen induction
+# therapy?": a "why" question that names no symptom and says nothing about
+# after the treatment or the asker is about the treatment itself.
+_ABOUT_THE_ASKER_OR_AFTER = re.compile(
+    r"\b(after|afterwards|since|post|following|day|days|my|me|i|i'm|im|i've|ive)\b", re.IGNORECASE
+)
+
 # Risk questions are not answered by what the treatment improves: "can it make
 # my acne scars worse?" is about scarring (the value's symptom_topic), not about
 # the benefits; a value with no symptom reading is then no subject at all.
@@ -116,7 +123,7 @@ _RISK_WORDING = re.compile(
 
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
-_SYMPTOM_INTENTS = ("ask_symptom", "ask_duration", "ask_cause", "ask_manage", "ask_seek_help")
+_SYMPTOM_INTENTS = ("ask_symptom", "ask_duration", "ask_cause", "ask_manage", "ask_seek_help", "ask_recovery")
 
 # Question types that can lean on the topic in focus when they name no subject.
 _FOCUS_INTENTS = ("ask_duration", "ask_cause", "ask_manage", "ask_prevention", "ask_seek_help", "ask_symptom")
@@ -279,6 +286,9 @@ class Resolver:
             return self._about(ALLERGIC_REACTION, aspect)
         if intent == "ask_what_is" and _DAY_AFTER.search(u.text):
             intent, (default_topic, aspect) = "ask_recovery", QUESTION_INTENTS["ask_recovery"]
+        before = self._before_treatment(u)
+        if before is not None:
+            return self._about(before, aspect)
         risk_worded = _RISK_WORDING.search(u.text) is not None
         subject = self._subject(
             u.entities,
@@ -289,8 +299,16 @@ class Resolver:
         )
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
-            if entry is not None and entry.before_treatment and _asks_before_treatment(u.text):
-                return self._about(Entity("skin_condition", entry.before_treatment), aspect)
+            if (
+                intent in _SYMPTOM_INTENTS
+                and entry is not None
+                and not entry.named_in_articles
+                and (cream := self._reacted_to(u.entities)) is not None
+            ):
+                # "why does my skin itch after applying numbing cream?": a
+                # symptom the articles do not name, next to the cream they say
+                # some people react to
+                return self._about(cream, aspect)
             risk_reading = entry is not None and entry.topic in _IGNORED_SUBJECT_TOPICS.get(intent, ())
             # "pimples on day 5, can I pop them?": a condition in an aftercare
             # question happened after the treatment
@@ -299,6 +317,8 @@ class Resolver:
         if u.focus_topic and intent in _FOCUS_INTENTS:
             if default_topic is None or _REFERS_BACK.search(u.text):
                 return Decision("answer", topic=u.focus_topic, aspect=aspect)
+        if intent == "ask_cause" and not u.focus_topic and not _ABOUT_THE_ASKER_OR_AFTER.search(u.text):
+            return Decision("answer", topic="what_is_microneedling", aspect=GENERAL)
         return Decision("answer", topic=default_topic or "side_effects_overview", aspect=aspect)
 
     def _about(self, subject: Entity, aspect: str, as_symptom: bool = False) -> Decision:
@@ -368,6 +388,27 @@ class Resolver:
             and self._subject(u.entities, order, ignored) is None
             and self._subject(u.entities, ("side_effect", "skin_condition"), ignored) is not None
         )
+
+    def _before_treatment(self, u: Understanding) -> Optional[Entity]:
+        """The lexicon's `before_treatment` reading of a care item named in a
+        question about the run-up to treatment ("on tretinoin for acne, do I
+        need to stop before microneedling?")."""
+        if not _asks_before_treatment(u.text):
+            return None
+        for e in u.entities:
+            entry = self.store.lexicon_entry(e.entity, e.value)
+            if entry is not None and entry.before_treatment:
+                return Entity("skin_condition", entry.before_treatment)
+        return None
+
+    def _reacted_to(self, entities: Sequence[Entity]) -> Optional[Entity]:
+        """A care item whose topic is an allergic reaction (numbing cream), named
+        next to a symptom."""
+        for e in entities:
+            entry = self.store.lexicon_entry(e.entity, e.value)
+            if e.entity == "care_item" and entry is not None and entry.topic == "allergic_reaction":
+                return e
+        return None
 
     def _gives_way(self, off_topic: Entity, entities: Sequence[Entity]) -> bool:
         """An off-topic value that is `declined_alone`, next to a side effect or
@@ -439,11 +480,12 @@ class Resolver:
         """NLU fell back: answer a clearly named subject, else ask, else decline."""
         if _ASKS_IF_ALLERGIC.search(u.text):
             return self._about(ALLERGIC_REACTION, GENERAL)
+        before = self._before_treatment(u)
+        if before is not None:
+            return self._about(before, GENERAL)
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
-            if entry is not None and entry.before_treatment and _asks_before_treatment(u.text):
-                return self._about(Entity("skin_condition", entry.before_treatment), GENERAL)
             # "got loads of pimples since my session": read as a symptom when
             # the best guess, though unsure, was a question about one, or when
             # what the treatment improves is worded as a risk ("could it make my

@@ -38,6 +38,8 @@ QUESTION_SETS = (
     ("probe14_questions.jsonl", "probe 14"),
     ("probe15_questions.jsonl", "probe 15"),
     ("probe16_questions.jsonl", "probe 16"),
+    ("probe17_questions.jsonl", "probe 17"),
+    ("probe18_questions.jsonl", "probe 18"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -121,6 +121,36 @@ def resolver(runtime) -> Resolver:
         # a day after treatment named: the recovery, not what the treatment is
         ("ask_what_is", [], "What Happens on Microneedling Day 2?", ("recovery_time", GENERAL)),
         ("ask_what_is", [], "what happens during microneedling", ("what_is_microneedling", GENERAL)),
+        # a "why" question about the treatment itself, not about a symptom after it
+        ("ask_cause", [], "Why Do People Get Microneedling?", ("what_is_microneedling", GENERAL)),
+        ("ask_cause", [], "why does my skin feel weird after microneedling", ("side_effects_overview", "cause")),
+        # a symptom the articles do not name, after the cream they say some react to
+        (
+            "ask_cause",
+            [("side_effect", "itching"), ("care_item", "numbing_cream")],
+            "Why does my skin itch after applying numbing cream?",
+            ("allergic_reaction", "cause"),
+        ),
+        (
+            "ask_cause",
+            [("side_effect", "redness"), ("care_item", "numbing_cream")],
+            "why am I red after the numbing cream",
+            ("redness", "cause"),
+        ),
+        # the run-up reading of a care item wins over another subject
+        (
+            "ask_recovery",
+            [("care_item", "actives"), ("skin_condition", "active_acne")],
+            "on tretinoin every night for acne, do i need to stop before microneedling",
+            ("contraindications", GENERAL),
+        ),
+        # a condition in a recovery question happened after the treatment
+        (
+            "ask_recovery",
+            [("skin_condition", "active_acne")],
+            "woke up with breakouts the day after my session",
+            ("side_effects_overview", GENERAL),
+        ),
         # a painkiller in an aftercare question eases the pain, whatever else it is
         (
             "ask_aftercare",
