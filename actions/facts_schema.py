@@ -183,6 +183,12 @@ class LexiconEntry(_Strict):
             raise ValueError(f"unknown topic id {value!r}")
         return value
 
+    @validator("declined_alone")
+    def _declined_alone_off_topic(cls, value: bool, values: Dict) -> bool:
+        if value and values.get("entity") != OFF_TOPIC:
+            raise ValueError("only off_topic entries are declined, alone or not")
+        return value
+
     @validator("symptom_topic")
     def _known_symptom_topic(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and value not in TOPIC_IDS:

@@ -73,6 +73,8 @@ class RedFlagsFile(_Strict):
     pointing_cues: List[str]
     identity_question_starts: List[str]
     emergency_question_starts: List[str]
+    emergency_cause_cues: List[str]
+    others_cues: List[str]
     not_signs: List[str]
     lasting_side_effects: List[str] = Field(default_factory=list)
     categories: List[Category] = Field(..., min_items=1)

@@ -70,21 +70,29 @@ _REFERS_BACK = re.compile(r"\b(it|its|it's|this|that|these|those|they|them|there
 # A care item asked about in the run-up to treatment, and not afterwards:
 # "when do I stop tretinoin before microneedling?" (the item's
 # `before_treatment` value in the lexicon).
+_TREATMENT_NOUN = (
+    r"(?:(?:my|the|a|your|each|every)\s+)?(?:next\s+|first\s+)?"
+    r"(?:micro[\s-]?needl\w*|needling|dermapen|treatments?|sessions?|procedures?|appointments?|appt)"
+)
 _BEFORE_TREATMENT = re.compile(
-    r"\b(before|beforehand|prior to|ahead of|run[\s-]?up to|leading up to|pre[\s-]?(treatment|procedure)"
+    r"\b(?:(?:before|prior to|ahead of|run[\s-]?up to|leading up to)\s+" + _TREATMENT_NOUN + r"|beforehand"
+    r"|pre[\s-]?(?:treatment|procedure|microneedling)"
     # "can you get microneedling if you use tretinoin?": in use at the time
-    r"|(if|while|whilst) (i|you|i'm|im|i am|you're) (use|using|on|take|taking))\b",
+    r"|(?:if|while|whilst) (?:i|you|i'm|im|i am|you're) (?:use|using|on|take|taking))\b",
     re.IGNORECASE,
 )
-_AFTER_TREATMENT = re.compile(r"\b(after|afterwards?|post|following|since|aftercare)\b", re.IGNORECASE)
+# "how long should I wait before using retinol again?", "2 days ago": after it
+_AFTER_TREATMENT = re.compile(
+    r"\b(after|afterwards?|post|following|since|aftercare|ago|yesterday|again|healed|healing)\b", re.IGNORECASE
+)
 
 # "itchy red bumps, is that an allergy?", "... was that a reaction?": asking
 # whether what happened is an allergic reaction makes that the subject, before
 # the symptoms described (a reaction alone, elsewhere, is not one: "purging or
 # a reaction?").
 _ASKS_IF_ALLERGIC = re.compile(
-    r"\b(?:(?:is|was) (?:that|this|it)|am i having|could (?:that|this|it) be)\s+(?:an?\s+)?"
-    r"(?:allergic reaction|allergy|reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$",
+    r"\b(?:(?:is|was) (?:that|this|it)|am i having|could (?:that|this|it) be)\s+"
+    r"(?:(?:an?\s+)?(?:allergic reaction|allergy)|an?\s+reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$",
     re.IGNORECASE,
 )
 # "What happens on microneedling day 2?" asks about the recovery, not what
@@ -95,12 +103,16 @@ _DAY_AFTER = re.compile(
     re.IGNORECASE,
 )
 
-# "Why do people get microneedling?", "why is it called collagen induction
-# therapy?": a "why" question that names no symptom and says nothing about
-# after the treatment or the asker is about the treatment itself.
-_ABOUT_THE_ASKER_OR_AFTER = re.compile(
-    r"\b(after|afterwards|since|post|following|day|days|my|me|i|i'm|im|i've|ive)\b", re.IGNORECASE
+# "Why do people get microneedling?", "why should I try it?": why have the
+# treatment at all (its benefits); "why is it called collagen induction
+# therapy?": what it is. Other "why" questions are about side effects.
+_WHY_HAVE_IT = re.compile(
+    r"\bwhy (?:should|would|do|does|did|might) (?:i|you|people|anyone|someone|one|patients?)\b"
+    r"(?: \w+)? (?:try|get|choose|consider|have|do|want|need|use|pick|go for)\b"
+    r"|\bwhy would anyone\b|\bwhy (?:choose|consider|try|get|pick)\b",
+    re.IGNORECASE,
 )
+_WHY_CALLED = re.compile(r"\bwhy is (?:it|this|microneedling|the treatment) called\b", re.IGNORECASE)
 
 # Risk questions are not answered by what the treatment improves: "can it make
 # my acne scars worse?" is about scarring (the value's symptom_topic), not about
@@ -117,13 +129,17 @@ _IGNORED_SUBJECT_TOPICS: Dict[str, Tuple[str, ...]] = {
 # ... but only when the message words it as a risk: "is it safe for my acne
 # scars?" asks about safety; "can it make my acne scars worse?" about scarring.
 _RISK_WORDING = re.compile(
-    r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|left|make|makes|made|more|new|deeper|permanent)\b",
+    r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|make|makes|made|deeper|permanent)\b",
     re.IGNORECASE,
 )
 
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
 _SYMPTOM_INTENTS = ("ask_symptom", "ask_duration", "ask_cause", "ask_manage", "ask_seek_help", "ask_recovery")
+
+# ... and those, with aftercare, where what the treatment improves ("acne
+# scars") is what it was done for, unless worded as a risk.
+_AFTER_INTENTS = (*_SYMPTOM_INTENTS, "ask_aftercare")
 
 # Question types that can lean on the topic in focus when they name no subject.
 _FOCUS_INTENTS = ("ask_duration", "ask_cause", "ask_manage", "ask_prevention", "ask_seek_help", "ask_symptom")
@@ -145,6 +161,13 @@ WEAK_OUT_OF_SCOPE = 0.75
 # (the topic menu, no guessed topics) rather than answered: "whats the weather in
 # sydney tomorrow" is not a question about what microneedling is.
 UNSURE_WITHOUT_SUBJECT = 0.5
+# A question about what the treatment improves that names a side effect
+# ("does microneedling help with scars?") is answered from the benefits only
+# when NLU is this sure: symptom questions are sometimes taken for benefit
+# questions at lower confidence ("will I look red at work the morning after?").
+SURE_OF_BENEFITS = 0.8
+# side effects that are also what the treatment is done for
+_TREATED = ("scarring", "hyperpigmentation")
 _MENTIONS_TREATMENT = re.compile(
     r"\b(micro[\s-]?needl\w*|needl(?:e|es|ed|ing)|derma[\s-]?(pen|roll|stamp)\w*|pens?|collagen induction"
     r"|sessions?|treatments?|procedures?)\b",
@@ -233,10 +256,16 @@ def _asks_before_treatment(text: str) -> bool:
 
 
 class Resolver:
-    def __init__(self, store: FactsStore, red_flag_topics: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        store: FactsStore,
+        red_flag_topics: Optional[Dict[str, str]] = None,
+        emergency_red_flags: Sequence[str] = (),
+    ) -> None:
         self.store = store
         # red-flag category -> the topic that answers a question about it
         self.red_flag_topics = red_flag_topics or {}
+        self.emergency_red_flags = frozenset(emergency_red_flags)
 
     def decide(self, u: Understanding) -> Decision:
         if u.focus_topic is not None and u.focus_topic not in self.store.topics:
@@ -245,19 +274,24 @@ class Resolver:
         red_flags = [e.value for e in u.entities if e.entity == "red_flag"]
         if u.intent == "report_red_flag" or red_flags:
             return Decision("urgent", red_flags=red_flags or ["unspecified"])
+        asked = [e.value for e in u.entities if e.entity == "red_flag_asked" and e.value in self.red_flag_topics]
+        if asked:
+            # "is pus normal after microneedling?": its topic, with the advice to
+            # get help; before any decline, so that advice is never lost ("can
+            # microneedling with PRP cause lip swelling?")
+            topic = self.red_flag_topics[asked[0]]
+            if asked[0] in self.emergency_red_flags:
+                # "does microneedling cause swelling of the lips?" is about swelling
+                named = self._named_subject([e for e in u.entities if e.entity == "side_effect"])
+                entry = self.store.lexicon_entry(named.entity, named.value) if named else None
+                topic = entry.topic if entry and entry.topic else topic
+            aspect = "warning_signs" if self.store.facts_for(topic, "warning_signs") else GENERAL
+            return Decision("answer", topic=topic, aspect=aspect, red_flags=asked)
         off_topic = [e for e in u.entities if e.entity == OFF_TOPIC and not self._gives_way(e, u.entities)]
         if off_topic or len({e.value for e in u.entities if e.entity == "device"}) > 1:
             # an off-topic subject, or a comparison of devices: not in the articles
             emergency = next((e for e in off_topic if e.value == MEDICAL_EMERGENCY), None)
             return Decision("out_of_scope", subject=emergency)
-        asked = [e.value for e in u.entities if e.entity == "red_flag_asked" and e.value in self.red_flag_topics]
-        if asked:  # "is pus normal after microneedling?": its topic, with the advice to get help
-            named = self._named_subject([e for e in u.entities if e.entity == "side_effect"])
-            entry = self.store.lexicon_entry(named.entity, named.value) if named else None
-            # "does microneedling cause swelling of the lips?" is about swelling
-            topic = entry.topic if entry and entry.topic else self.red_flag_topics[asked[0]]
-            aspect = "warning_signs" if self.store.facts_for(topic, "warning_signs") else GENERAL
-            return Decision("answer", topic=topic, aspect=aspect, red_flags=asked)
         if u.intent in ("out_of_scope", "ask_contact"):
             named = self._named_subject(u.entities) if self._weak_decline(u) else None
             if named:
@@ -309,6 +343,26 @@ class Resolver:
                 # symptom the articles do not name, next to the cream they say
                 # some people react to
                 return self._about(cream, aspect)
+            if (
+                intent == "ask_benefits"
+                and u.confidence >= SURE_OF_BENEFITS
+                and subject.entity == "side_effect"
+                and entry is not None
+                and entry.topic in _TREATED
+                and not risk_worded
+            ):
+                # "Does microneedling help with scars?" asks what it improves
+                return Decision("answer", topic="benefits", aspect=aspect)
+            if intent == "ask_aftercare" and subject.entity == "care_item" and risk_worded:
+                # "can the creams used during microneedling cause an allergic
+                # reaction?" asks about the reaction
+                caused = self._named_subject([e for e in u.entities if e.entity == "side_effect"])
+                if caused is not None:
+                    return self._about(caused, aspect)
+            if entry is not None and entry.topic == "benefits" and intent in _AFTER_INTENTS and not risk_worded:
+                # "How long is the recovery for acne scar microneedling?": what
+                # the treatment is for, not a symptom
+                return self._question_without_benefits(intent, u)
             risk_reading = entry is not None and entry.topic in _IGNORED_SUBJECT_TOPICS.get(intent, ())
             # "pimples on day 5, can I pop them?": a condition in an aftercare
             # question happened after the treatment
@@ -317,9 +371,18 @@ class Resolver:
         if u.focus_topic and intent in _FOCUS_INTENTS:
             if default_topic is None or _REFERS_BACK.search(u.text):
                 return Decision("answer", topic=u.focus_topic, aspect=aspect)
-        if intent == "ask_cause" and not u.focus_topic and not _ABOUT_THE_ASKER_OR_AFTER.search(u.text):
-            return Decision("answer", topic="what_is_microneedling", aspect=GENERAL)
+        if intent == "ask_cause" and not u.focus_topic:
+            if _WHY_CALLED.search(u.text):
+                return Decision("answer", topic="what_is_microneedling", aspect=GENERAL)
+            if _WHY_HAVE_IT.search(u.text):
+                return Decision("answer", topic="benefits", aspect=GENERAL)
         return Decision("answer", topic=default_topic or "side_effects_overview", aspect=aspect)
+
+    def _question_without_benefits(self, intent: str, u: Understanding) -> Decision:
+        kept = [
+            e for e in u.entities if (x := self.store.lexicon_entry(e.entity, e.value)) is None or x.topic != "benefits"
+        ]
+        return self._question(intent, replace(u, entities=kept))
 
     def _about(self, subject: Entity, aspect: str, as_symptom: bool = False) -> Decision:
         entry = self.store.lexicon_entry(subject.entity, subject.value)
@@ -411,16 +474,16 @@ class Resolver:
         return None
 
     def _gives_way(self, off_topic: Entity, entities: Sequence[Entity]) -> bool:
-        """An off-topic value that is `declined_alone`, next to a side effect or
-        condition the articles name."""
+        """An off-topic value that is `declined_alone`, next to a side effect
+        (any: a symptom is never declined for a word beside it) or a condition
+        the articles name."""
         entry = self.store.lexicon_entry(off_topic.entity, off_topic.value)
         if entry is None or not entry.declined_alone:
             return False
         return any(
-            e.entity in ("side_effect", "skin_condition")
-            and (named := self.store.lexicon_entry(e.entity, e.value)) is not None
-            and named.named_in_articles
-            and named.topic is not None
+            (other := self.store.lexicon_entry(e.entity, e.value)) is not None
+            and other.topic is not None
+            and (e.entity == "side_effect" or (e.entity == "skin_condition" and other.named_in_articles))
             for e in entities
         )
 

@@ -34,7 +34,11 @@ def init() -> Runtime:
     """Load the facts, clinic settings and red flags; raise on any problem."""
     global _current
     store, clinic, red_flags = load_facts(), load_clinic(), load_red_flags()
-    resolver = Resolver(store, {c.id: c.topic for c in red_flags.categories})
+    resolver = Resolver(
+        store,
+        {c.id: c.topic for c in red_flags.categories},
+        [c.id for c in red_flags.categories if c.severity == "emergency"],
+    )
     _current = Runtime(store, clinic, red_flags, resolver, Composer(store, clinic, red_flags))
     return _current
 

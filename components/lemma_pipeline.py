@@ -19,17 +19,28 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import Lemmatizer
 from spacy.tokens import Doc
 
 # Apostrophes patients type, normalised so "can’t" tokenises like "can't".
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
+# Lookup-table lemmas that read a common word as a rarer one: "number" as the
+# comparative of "numb" made "what number should I call?" a question about
+# numbing cream.
+_LEMMA_FIXES = {"number": "number", "numbers": "number"}
+
+
 @functools.lru_cache(maxsize=1)
 def lemma_pipeline() -> Language:
     nlp = spacy.blank("en")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
+    assert isinstance(lemmatizer, Lemmatizer)
+    table = lemmatizer.lookups.get_table("lemma_lookup")
+    for word, lemma in _LEMMA_FIXES.items():
+        table[word] = lemma
     return nlp
 
 

@@ -69,15 +69,15 @@ class RedFlagDetector(CompiledFileComponent, EntityExtractorMixin):
             toks, spans = tokens_of(text)
             toks = with_term_lemmas(toks, spans, side_effects)
             toks, spans = without_spans(toks, spans, off_topic)
-            # The side effect named first is the one the message is about; its
-            # lasting is a red flag unless it lasts by nature ("3 weeks and I
-            # have brown patches where the redness was").
+            # Side effects whose lasting can be a red flag: not dark patches or
+            # scars, which last by nature ("3 weeks on, still brown patches").
             lasting = self.compiled.get("lasting_side_effects", [])
-            named = sorted(
-                (e["start"], str(e["value"])) for e in entities if e.get("entity") == "side_effect" and "start" in e
-            )
-            passing = bool(named) and named[0][1] not in lasting
-            hits = find_red_flags(toks, spans, self.compiled, text, passing)
+            passing = [
+                (e["start"], e["end"])
+                for e in entities
+                if e.get("entity") == "side_effect" and "start" in e and e.get("value") not in lasting
+            ]
+            hits = find_red_flags(toks, spans, self.compiled, text, bool(passing), passing)
             if any(not hit.asked for hit in hits):
                 self._mark_urgent(message, hits, entities)
             else:

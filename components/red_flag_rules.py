@@ -115,6 +115,8 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
         "pointing_cues": [w.lower() for w in config.pointing_cues],
         "identity_question_starts": [phrase_of(p) for p in config.identity_question_starts],
         "emergency_question_starts": [phrase_of(p) for p in config.emergency_question_starts],
+        "emergency_cause_cues": [phrase_of(p) for p in config.emergency_cause_cues],
+        "others_cues": [w.lower() for w in config.others_cues],
         "lasting_side_effects": list(config.lasting_side_effects),
         "not_signs": [phrase_of(p) for p in config.not_signs],
         "duration_units": {phrase_of(u)["lemmas"][0]: days for u, days in config.duration_units.items()},
@@ -155,6 +157,20 @@ def _occurrences(toks: Sequence[Tok], phrase: Phrase, raw_only: bool = False) ->
 
 
 _CLAUSE_END = frozenset({",", ".", ";", "?", "!", ":"})
+_SENTENCE_END = frozenset({".", "?", "!", ";"})
+# how far (in tokens) a side effect may be from "still", "been", ... to be the
+# one said to be ongoing
+_ONGOING_REACH = 4
+
+
+def _sentence_ids(toks: Sequence[Tok]) -> List[int]:
+    """The sentence each token is in (split at . ? ! ;)."""
+    ids, current = [], 0
+    for tok in toks:
+        ids.append(current)
+        if tok.word in _SENTENCE_END:
+            current += 1
+    return ids
 
 
 def _negated(toks: Sequence[Tok], index: int, negations: Sequence[str]) -> bool:
@@ -198,7 +214,7 @@ def _live(
     return [
         i
         for i in _occurrences(toks, phrase)
-        if i not in masked
+        if not any(i + k in masked for k in range(len(phrase["words"])))
         and not _negated(toks, i, rules["negations"])
         and not (strict and _hypothetical(toks, i, rules))
     ]
@@ -243,18 +259,26 @@ def _asks_if_usual(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
     return _describes_nothing(toks, rules) and any(_occurrences(toks, p) for p in rules["usual_course_cues"])
 
 
-def _closest(positions: Sequence[Sequence[int]]) -> List[int]:
-    """One position per group, as close together as possible: in "redness was
-    going down but now ... the red part is spreading", "red" goes with
-    "spreading", not the first "redness"."""
+def _closest(positions: Sequence[Sequence[int]], toks: Sequence[Tok], sentence: Sequence[int]) -> Optional[List[int]]:
+    """One position per group, in one sentence and as close together as
+    possible: in "redness was going down but now ... the red part is
+    spreading", "red" goes with "spreading", not the first "redness". A
+    pronoun ("it") counts only before the other words: "it's spreading", not
+    "my lashes grow faster and it looks lovely"."""
 
-    def nearest(group: Sequence[int], anchor: int) -> int:
-        return min(group, key=lambda i: abs(i - anchor))
+    def nearest(group: Sequence[int], anchor: int) -> Optional[int]:
+        same = [i for i in group if sentence[i] == sentence[anchor]]
+        return min(same, key=lambda i: abs(i - anchor)) if same else None
 
-    best: List[int] = [group[0] for group in positions]
+    best: Optional[List[int]] = None
     for anchor in sorted({i for group in positions for i in group}):
-        chosen = [nearest(group, anchor) for group in positions]
-        if max(chosen) - min(chosen) < max(best) - min(best):
+        picked = [nearest(group, anchor) for group in positions]
+        if any(i is None for i in picked):
+            continue
+        chosen = [i for i in picked if i is not None]
+        if any(toks[i].word == "it" and i != min(chosen) for i in chosen):
+            continue
+        if best is None or max(chosen) - min(chosen) < max(best) - min(best):
             best = chosen
     return best
 
@@ -298,9 +322,23 @@ def find_red_flags(
     rules: Dict[str, Any],
     text: str,
     side_effect_mentioned: bool,
+    lasting_spans: Optional[Sequence[Tuple[int, int]]] = None,
 ) -> List[RedFlagHit]:
-    """Every red-flag category the message matches, in file order."""
+    """Every red-flag category the message matches, in file order.
+
+    `lasting_spans`, when given, are the character spans of the side effects
+    whose lasting can be a red flag: one of them must be near the words that
+    say it is ongoing ("still red", "the swelling hasn't gone"), not merely
+    named ("3 weeks on, brown patches where the redness was")."""
+    sentence = _sentence_ids(toks)
     general = _is_general_question(toks, rules)
+    # a general question ("how can you tell if it's infected?") quiets the
+    # urgent categories in its own sentence only ("... it's oozing" still counts)
+    general_sentences = (
+        {sentence[i] for p in rules["general_cues"] for i in _occurrences(toks, p, raw_only=True)} if general else set()
+    )
+    quiet = frozenset(i for i in range(len(toks)) if sentence[i] in general_sentences)
+    others = any(t.word in rules.get("others_cues", []) for t in toks)
     firm_report = _is_firm_report(toks, rules)
     asks_if_usual = _asks_if_usual(toks, rules)
     describes_nothing = _describes_nothing(toks, rules)
@@ -311,20 +349,26 @@ def find_red_flags(
     def hit(category: Dict[str, Any], first: int, last: int, asked: bool = False) -> RedFlagHit:
         start, end = spans[first][0], spans[last][1]
         if category["severity"] == "emergency":
-            # "does microneedling cause swelling of the lips?"
-            asked = describes_nothing and _clause_starts_with(toks, first, rules["emergency_question_starts"])
+            # only "does microneedling cause swelling of the lips?": a general
+            # question about what the treatment can cause, describing no one
+            clause = toks[_clause_start(toks, first) : first]
+            asked = (
+                describes_nothing
+                and not others
+                and _clause_starts_with(toks, first, rules["emergency_question_starts"])
+                and any(_occurrences(clause, p) for p in rules.get("emergency_cause_cues", []))
+            )
         else:
             asked = asked or asks_if_usual
         return RedFlagHit(category["id"], category["severity"], start, end, text[start:end], asked)
 
     for category in rules["categories"]:
         strict = category["severity"] != "emergency"
-        if general and strict:
-            continue
+        masked_here = masked | quiet if strict else masked
         found: Optional[RedFlagHit] = None
         reported = category["reported"] if firm_report else []
         for phrase in category["any"] + reported:
-            live = _live(toks, phrase, rules, strict, present, masked)
+            live = _live(toks, phrase, rules, strict, present, masked_here)
             if live:
                 # "my face is itchy, is that an allergic reaction?" asks what it is
                 asked = phrase in reported and _clause_starts_with(toks, live[0], rules["identity_question_starts"])
@@ -336,26 +380,34 @@ def find_red_flags(
             for rule in category["all"]:
                 positions = []
                 for group in rule:
-                    group_hits = [i for p in group for i in _live(toks, p, rules, strict, present, masked)]
+                    group_hits = [i for p in group for i in _live(toks, p, rules, strict, present, masked_here)]
                     if not group_hits:
                         break
                     positions.append(group_hits)
                 else:
-                    anchors = _closest(positions)
-                    if max(anchors) - min(anchors) <= rules["window"] and not (
-                        # "does redness get worse on day two?" asks whether it usually does
-                        not firm_report
-                        and _clause_starts_with(toks, min(anchors), category.get("course_question_starts", []))
+                    closest = _closest(positions, toks, sentence)
+                    anchors = closest or [0, rules["window"] + 1]
+                    if (
+                        closest is not None
+                        and max(anchors) - min(anchors) <= rules["window"]
+                        and not (
+                            # "does redness get worse on day two?" asks whether it usually does
+                            not firm_report
+                            and _clause_starts_with(toks, min(anchors), category.get("course_question_starts", []))
+                        )
                     ):
                         found = hit(category, min(anchors), max(anchors))
                         break
         if found:
             hits.append(found)
 
-    if side_effect_mentioned and not general:
+    if side_effect_mentioned and not (general and set(sentence) <= general_sentences):
         days = duration_days(toks, rules["duration_units"])
-        ongoing = any(_occurrences(toks, p, raw_only=True) for p in rules["ongoing_cues"])
-        if days is not None and days > rules["prolonged_after_days"] and ongoing:
+        cues = [i for p in rules["ongoing_cues"] for i in _occurrences(toks, p, raw_only=True)]
+        if lasting_spans is not None:
+            near = {i for i, (start, end) in enumerate(spans) if any(s <= start and end <= e for s, e in lasting_spans)}
+            cues = [c for c in cues if any(abs(c - i) <= _ONGOING_REACH for i in near)]
+        if days is not None and days > rules["prolonged_after_days"] and cues:
             category = next(c for c in rules["categories"] if c["id"] == PROLONGED)
             hits.append(hit(category, 0, len(toks) - 1))
     return hits

@@ -40,6 +40,7 @@ QUESTION_SETS = (
     ("probe16_questions.jsonl", "probe 16"),
     ("probe17_questions.jsonl", "probe 17"),
     ("probe18_questions.jsonl", "probe 18"),
+    ("probe19_questions.jsonl", "probe 19"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

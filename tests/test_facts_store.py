@@ -203,6 +203,10 @@ def test_lexicon_errors(tmp_path: Path) -> None:
     data["lexicon"][0]["before_treatment"] = "no_such_condition"
     message = load_error(write(tmp_path, data))
     assert "lexicon[0] (value 'swelling') field before_treatment: unknown skin_condition value" in message
+    data["lexicon"][0]["before_treatment"] = None
+    data["lexicon"][0]["declined_alone"] = True
+    message = load_error(write(tmp_path, data))
+    assert "only off_topic entries are declined, alone or not" in message
 
 
 def test_invalid_yaml(tmp_path: Path) -> None:

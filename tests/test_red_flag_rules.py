@@ -49,6 +49,16 @@ URGENT = [
     ("temp is 38.5 and i feel shivery", "infection_signs"),
     ("three days later, my face is throbbing and getting more painful every day", "severe_pain"),
     ("day 3 and my face is hotter and more painful than yesterday", "severe_pain"),
+    # an emergency described, not asked about in general: still an emergency
+    ("Could barely breathe last night after the session and the lips swelled up", "breathing_difficulty"),
+    ("Will the lip swelling go down by tomorrow?", "breathing_difficulty"),
+    ("Can her throat swelling be from the numbing cream?", "breathing_difficulty"),
+    ("Why does the tongue swell after microneedling, should they go to A&E?", "breathing_difficulty"),
+    ("Would you go to A&E for swollen lips after microneedling?", "breathing_difficulty"),
+    # a general question quiets only its own sentence
+    ("whats the difference between purging and infection? theres yellow pus and its spreading", "infection_signs"),
+    ("how can you tell if its infected? its oozing and hot to the touch", "infection_signs"),
+    ("difference between allergy and irritation? face covered in hives after microneedling", "allergic_signs"),
 ]
 
 NO_ALARM = [
@@ -87,6 +97,12 @@ NO_ALARM = [
     "do bruises get worse before they fade?",
     "little raised bumps right after treatment, kind of hive-ish texture but not itchy",
     "is microneedling more painful than laser?",
+    # "it" before the verb only, and in one sentence
+    "It's been great. My lashes seem to grow faster and it looks lovely",
+    "the collagen will keep growing and it will look better",
+    # idioms
+    "feeling sick of this redness",
+    "the needles give me the shivers",
     # asking how to tell signs apart, not reporting them
     "what are the signs my face is actually infected vs just healing?",
     "How would I tell an allergic reaction apart from the normal redness?",
@@ -127,6 +143,30 @@ def test_typos_reach_the_rules_through_recognised_terms(red_flag_rules) -> None:
     # the lexicon matcher recognised "rednes" as redness
     toks = with_term_lemmas(toks, spans, [(0, 6, "redness")])
     assert [h.category for h in find_red_flags(toks, spans, red_flag_rules, text, True)][0] == "infection_signs"
+
+
+def prolonged(text: str, lasting_terms: List[str], rules: Dict[str, Any]) -> bool:
+    """Whether a duration makes the side effects at `lasting_terms` (their
+    words in the text) a prolonged-symptom red flag."""
+    toks, spans = tokens_of(text)
+    found = [(text.index(t), text.index(t) + len(t)) for t in lasting_terms]
+    return "prolonged_symptoms" in [h.category for h in find_red_flags(toks, spans, rules, text, bool(found), found)]
+
+
+@pytest.mark.parametrize(
+    "text,passing,expected",
+    [
+        ("my scar is still red and swollen 3 weeks after", ["red", "swollen"], True),
+        ("pigmentation and swelling still there after 2 weeks", ["swelling"], True),
+        ("It's been 4 weeks and my skin is still darker and really red", ["red"], True),
+        # named, but not what is said to last: the dark patches are
+        ("its been 3 weeks and i have brown patches where the redness was", ["redness"], False),
+        # only dark patches or scars named: they last by nature
+        ("its been 3 weeks and the brown patches are still there", [], False),
+    ],
+)
+def test_a_passing_side_effect_said_to_last_is_prolonged(text, passing, expected, red_flag_rules) -> None:
+    assert prolonged(text, passing, red_flag_rules) is expected
 
 
 def asked(text: str, rules: Dict[str, Any]) -> List[Tuple[str, bool]]:

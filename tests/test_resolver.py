@@ -122,7 +122,13 @@ def resolver(runtime) -> Resolver:
         ("ask_what_is", [], "What Happens on Microneedling Day 2?", ("recovery_time", GENERAL)),
         ("ask_what_is", [], "what happens during microneedling", ("what_is_microneedling", GENERAL)),
         # a "why" question about the treatment itself, not about a symptom after it
-        ("ask_cause", [], "Why Do People Get Microneedling?", ("what_is_microneedling", GENERAL)),
+        ("ask_cause", [], "Why Do People Get Microneedling?", ("benefits", GENERAL)),
+        (
+            "ask_cause",
+            [],
+            "Why is microneedling called collagen induction therapy?",
+            ("what_is_microneedling", GENERAL),
+        ),
         ("ask_cause", [], "why does my skin feel weird after microneedling", ("side_effects_overview", "cause")),
         # a symptom the articles do not name, after the cream they say some react to
         (
@@ -150,6 +156,46 @@ def resolver(runtime) -> Resolver:
             [("skin_condition", "active_acne")],
             "woke up with breakouts the day after my session",
             ("side_effects_overview", GENERAL),
+        ),
+        # "before bed", "again": not the run-up to treatment
+        (
+            "ask_aftercare",
+            [("care_item", "actives")],
+            "how long should I wait before using retinol again?",
+            ("aftercare", GENERAL),
+        ),
+        (
+            "ask_aftercare",
+            [("care_item", "actives")],
+            "2 days ago, can I use retinol before bed?",
+            ("aftercare", GENERAL),
+        ),
+        # "why" about a symptom stays a side-effect question
+        ("ask_cause", [], "why does the skin get so hot?", ("side_effects_overview", "cause")),
+        ("ask_cause", [], "Why Should I Try Microneedling?", ("benefits", GENERAL)),
+        # "this reaction" is not "an allergic reaction"
+        ("ask_symptom", [("side_effect", "redness")], "is this reaction normal? red on day 3", ("redness", GENERAL)),
+        # what the treatment is done for, in a recovery question, is no symptom
+        (
+            "ask_recovery",
+            [("skin_condition", "acne_scars")],
+            "recovery for acne scar microneedling?",
+            ("recovery_time", GENERAL),
+        ),
+        # "help with scars" asks what it improves; "hurt" is still pain
+        ("ask_benefits", [("side_effect", "scarring")], "Does Microneedling Help with Scars?", ("benefits", GENERAL)),
+        (
+            "ask_benefits",
+            [("side_effect", "pain_discomfort")],
+            "Does Microneedling Hurt?",
+            ("pain_discomfort", GENERAL),
+        ),
+        # a care item said to cause a named side effect: the side effect
+        (
+            "ask_aftercare",
+            [("care_item", "moisturiser"), ("side_effect", "allergic_reaction")],
+            "Can the creams used during microneedling cause an allergic reaction?",
+            ("allergic_reaction", GENERAL),
         ),
         # a painkiller in an aftercare question eases the pain, whatever else it is
         (
@@ -286,6 +332,33 @@ def test_a_sign_asked_about_next_to_a_side_effect_is_answered_from_the_side_effe
     entities = [("side_effect", "swelling"), ("red_flag_asked", "breathing_difficulty")]
     decision = resolver.decide(understood("ask_symptom", entities, "Does microneedling cause swelling of the lips?"))
     assert (decision.kind, decision.topic, decision.red_flags) == ("answer", "swelling", ["breathing_difficulty"])
+
+
+def test_only_an_emergency_sign_asked_about_gives_way_to_the_side_effect_named(resolver) -> None:
+    entities = [("side_effect", "redness"), ("red_flag_asked", "infection_signs")]
+    decision = resolver.decide(
+        understood("ask_seek_help", entities, "Is it normal for redness to be warm to the touch?")
+    )
+    assert (decision.topic, decision.red_flags) == ("infection", ["infection_signs"])
+
+
+def test_a_sign_asked_about_is_answered_even_next_to_an_off_topic_word(resolver) -> None:
+    """The advice to call for help must not be lost in a decline."""
+    entities = [
+        ("off_topic", "other_treatment"),
+        ("side_effect", "swelling"),
+        ("red_flag_asked", "breathing_difficulty"),
+    ]
+    decision = resolver.decide(understood("out_of_scope", entities, "Can microneedling with PRP cause lips swelling?"))
+    assert (decision.kind, decision.topic, decision.red_flags) == ("answer", "swelling", ["breathing_difficulty"])
+
+
+def test_sessions_and_results_give_way_to_a_symptom(resolver) -> None:
+    entities = [("off_topic", "sessions_and_results"), ("side_effect", "hyperpigmentation")]
+    decision = resolver.decide(understood("ask_duration", entities, "how many sessions before the dark spots fade?"))
+    assert (decision.kind, decision.topic) == ("answer", "hyperpigmentation")
+    alone = understood("ask_what_is", [("off_topic", "sessions_and_results")], "How many treatments will I need?")
+    assert resolver.decide(alone).kind == "out_of_scope"
 
 
 def test_a_weak_guess_that_finds_no_subject_of_its_type_answers_the_one_named(resolver) -> None:

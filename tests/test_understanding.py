@@ -45,6 +45,7 @@ THRESHOLDS = {
     # the least fitted of the sets: a looser floor
     "probe17_questions.jsonl": (0.85, 0.10),
     "probe18_questions.jsonl": (0.90, 0.05),
+    "probe19_questions.jsonl": (0.85, 0.10),
 }
 
 
