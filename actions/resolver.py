@@ -333,36 +333,9 @@ class Resolver:
         )
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
-            if (
-                intent in _SYMPTOM_INTENTS
-                and entry is not None
-                and not entry.named_in_articles
-                and (cream := self._reacted_to(u.entities)) is not None
-            ):
-                # "why does my skin itch after applying numbing cream?": a
-                # symptom the articles do not name, next to the cream they say
-                # some people react to
-                return self._about(cream, aspect)
-            if (
-                intent == "ask_benefits"
-                and u.confidence >= SURE_OF_BENEFITS
-                and subject.entity == "side_effect"
-                and entry is not None
-                and entry.topic in _TREATED
-                and not risk_worded
-            ):
-                # "Does microneedling help with scars?" asks what it improves
-                return Decision("answer", topic="benefits", aspect=aspect)
-            if intent == "ask_aftercare" and subject.entity == "care_item" and risk_worded:
-                # "can the creams used during microneedling cause an allergic
-                # reaction?" asks about the reaction
-                caused = self._named_subject([e for e in u.entities if e.entity == "side_effect"])
-                if caused is not None:
-                    return self._about(caused, aspect)
-            if entry is not None and entry.topic == "benefits" and intent in _AFTER_INTENTS and not risk_worded:
-                # "How long is the recovery for acne scar microneedling?": what
-                # the treatment is for, not a symptom
-                return self._question_without_benefits(intent, u)
+            special = self._special_reading(intent, u, subject, aspect, risk_worded)
+            if special is not None:
+                return special
             risk_reading = entry is not None and entry.topic in _IGNORED_SUBJECT_TOPICS.get(intent, ())
             # "pimples on day 5, can I pop them?": a condition in an aftercare
             # question happened after the treatment
@@ -377,6 +350,44 @@ class Resolver:
             if _WHY_HAVE_IT.search(u.text):
                 return Decision("answer", topic="benefits", aspect=GENERAL)
         return Decision("answer", topic=default_topic or "side_effects_overview", aspect=aspect)
+
+    def _special_reading(
+        self, intent: str, u: Understanding, subject: Entity, aspect: str, risk_worded: bool
+    ) -> Optional[Decision]:
+        """Messages whose subject is not what they ask about, or not in the
+        usual reading; None when the subject's own reading holds."""
+        entry = self.store.lexicon_entry(subject.entity, subject.value)
+        if (
+            intent in _SYMPTOM_INTENTS
+            and entry is not None
+            and not entry.named_in_articles
+            and (cream := self._reacted_to(u.entities)) is not None
+        ):
+            # "why does my skin itch after applying numbing cream?": a
+            # symptom the articles do not name, next to the cream they say
+            # some people react to
+            return self._about(cream, aspect)
+        if (
+            intent == "ask_benefits"
+            and u.confidence >= SURE_OF_BENEFITS
+            and subject.entity == "side_effect"
+            and entry is not None
+            and entry.topic in _TREATED
+            and not risk_worded
+        ):
+            # "Does microneedling help with scars?" asks what it improves
+            return Decision("answer", topic="benefits", aspect=aspect)
+        if intent == "ask_aftercare" and subject.entity == "care_item" and risk_worded:
+            # "can the creams used during microneedling cause an allergic
+            # reaction?" asks about the reaction
+            caused = self._named_subject([e for e in u.entities if e.entity == "side_effect"])
+            if caused is not None:
+                return self._about(caused, aspect)
+        if entry is not None and entry.topic == "benefits" and intent in _AFTER_INTENTS and not risk_worded:
+            # "How long is the recovery for acne scar microneedling?": what
+            # the treatment is for, not a symptom
+            return self._question_without_benefits(intent, u)
+        return None
 
     def _question_without_benefits(self, intent: str, u: Understanding) -> Decision:
         kept = [
