@@ -385,10 +385,9 @@ def find_red_flags(
                         break
                     positions.append(group_hits)
                 else:
-                    closest = _closest(positions, toks, sentence)
-                    anchors = closest or [0, rules["window"] + 1]
+                    anchors = _closest(positions, toks, sentence)
                     if (
-                        closest is not None
+                        anchors is not None
                         and max(anchors) - min(anchors) <= rules["window"]
                         and not (
                             # "does redness get worse on day two?" asks whether it usually does
