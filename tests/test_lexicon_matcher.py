@@ -103,6 +103,9 @@ def test_longest_match_wins(lexicon_matcher) -> None:
         ("what number should I call", []),
         ("my face feels numb", [("care_item", "numbing_cream")]),
         ("help or hurt?", []),
+        # "my age spots" is pigmentation, not an age question plus acne "spots"
+        ("can microneedling remove my age spots?", [("side_effect", "hyperpigmentation")]),
+        ("is it safe at my age", [("skin_condition", "age")]),
     ],
 )
 def test_idioms_are_not_terms(lexicon_matcher, text: str, expected: List[Tuple[str, str]]) -> None:
