@@ -316,13 +316,11 @@ class Resolver:
 
     def _question(self, intent: str, u: Understanding) -> Decision:
         default_topic, aspect = QUESTION_INTENTS[intent]
-        if _ASKS_IF_ALLERGIC.search(u.text):
-            return self._about(ALLERGIC_REACTION, aspect)
         if intent == "ask_what_is" and _DAY_AFTER.search(u.text):
             intent, (default_topic, aspect) = "ask_recovery", QUESTION_INTENTS["ask_recovery"]
-        before = self._before_treatment(u)
-        if before is not None:
-            return self._about(before, aspect)
+        asked_about = self._asked_about(u)
+        if asked_about is not None:
+            return self._about(asked_about, aspect)
         risk_worded = _RISK_WORDING.search(u.text) is not None
         subject = self._subject(
             u.entities,
@@ -463,10 +461,14 @@ class Resolver:
             and self._subject(u.entities, ("side_effect", "skin_condition"), ignored) is not None
         )
 
-    def _before_treatment(self, u: Understanding) -> Optional[Entity]:
-        """The lexicon's `before_treatment` reading of a care item named in a
-        question about the run-up to treatment ("on tretinoin for acne, do I
-        need to stop before microneedling?")."""
+    def _asked_about(self, u: Understanding) -> Optional[Entity]:
+        """A subject the wording of the question settles, whatever else is
+        named: "..., is that an allergy?" (an allergic reaction), or the
+        lexicon's `before_treatment` reading of a care item in a question about
+        the run-up to treatment ("on tretinoin for acne, do I need to stop
+        before microneedling?")."""
+        if _ASKS_IF_ALLERGIC.search(u.text):
+            return ALLERGIC_REACTION
         if not _asks_before_treatment(u.text):
             return None
         for e in u.entities:
@@ -552,11 +554,9 @@ class Resolver:
 
     def _unsure(self, u: Understanding) -> Decision:
         """NLU fell back: answer a clearly named subject, else ask, else decline."""
-        if _ASKS_IF_ALLERGIC.search(u.text):
-            return self._about(ALLERGIC_REACTION, GENERAL)
-        before = self._before_treatment(u)
-        if before is not None:
-            return self._about(before, GENERAL)
+        asked_about = self._asked_about(u)
+        if asked_about is not None:
+            return self._about(asked_about, GENERAL)
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)

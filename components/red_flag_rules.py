@@ -244,19 +244,10 @@ def _is_firm_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
     return _is_report(toks, rules) and not asks_about_signs
 
 
-def _describes_nothing(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
+def _describes_nothing(toks: Sequence[Tok], rules: Dict[str, Any], days: Optional[float]) -> bool:
     """No first-person report ("I", "my"), nothing pointed at ("is this pus
-    normal?") and no when ("the pain is getting worse, day 3, normal??")."""
-    return (
-        not _is_report(toks, rules)
-        and not any(t.word in rules["pointing_cues"] for t in toks)
-        and duration_days(toks, rules["duration_units"]) is None
-    )
-
-
-def _asks_if_usual(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
-    """'Is pus normal after microneedling?': asks about the sign and describes nothing."""
-    return _describes_nothing(toks, rules) and any(_occurrences(toks, p) for p in rules["usual_course_cues"])
+    normal?") and no when (`days`: "the pain is getting worse, day 3, normal??")."""
+    return days is None and not _is_report(toks, rules) and not any(t.word in rules["pointing_cues"] for t in toks)
 
 
 def _closest(positions: Sequence[Sequence[int]], toks: Sequence[Tok], sentence: Sequence[int]) -> Optional[List[int]]:
@@ -322,14 +313,15 @@ def find_red_flags(
     rules: Dict[str, Any],
     text: str,
     side_effect_mentioned: bool,
-    lasting_spans: Optional[Sequence[Tuple[int, int]]] = None,
+    passing_spans: Optional[Sequence[Tuple[int, int]]] = None,
 ) -> List[RedFlagHit]:
     """Every red-flag category the message matches, in file order.
 
-    `lasting_spans`, when given, are the character spans of the side effects
-    whose lasting can be a red flag: one of them must be near the words that
-    say it is ongoing ("still red", "the swelling hasn't gone"), not merely
-    named ("3 weeks on, brown patches where the redness was")."""
+    `passing_spans`, when given, are the character spans of the side effects
+    that should pass (not `lasting_side_effects`), whose lasting is a red flag:
+    one of them must be near the words that say it is ongoing ("still red",
+    "the swelling hasn't gone"), not merely named ("3 weeks on, brown patches
+    where the redness was")."""
     sentence = _sentence_ids(toks)
     general = _is_general_question(toks, rules)
     # a general question ("how can you tell if it's infected?") quiets the
@@ -340,8 +332,10 @@ def find_red_flags(
     quiet = frozenset(i for i in range(len(toks)) if sentence[i] in general_sentences)
     others = any(t.word in rules.get("others_cues", []) for t in toks)
     firm_report = _is_firm_report(toks, rules)
-    asks_if_usual = _asks_if_usual(toks, rules)
-    describes_nothing = _describes_nothing(toks, rules)
+    days = duration_days(toks, rules["duration_units"])
+    describes_nothing = _describes_nothing(toks, rules, days)
+    # "Is pus normal after microneedling?": asks about the sign, describes nothing
+    asks_if_usual = describes_nothing and any(_occurrences(toks, p) for p in rules["usual_course_cues"])
     present = frozenset(x for t in toks for x in (t.word, t.lemma, t.alt) if x)
     masked = _not_sign_tokens(toks, rules)
     hits: List[RedFlagHit] = []
@@ -401,10 +395,9 @@ def find_red_flags(
             hits.append(found)
 
     if side_effect_mentioned and not (general and set(sentence) <= general_sentences):
-        days = duration_days(toks, rules["duration_units"])
         cues = [i for p in rules["ongoing_cues"] for i in _occurrences(toks, p, raw_only=True)]
-        if lasting_spans is not None:
-            near = {i for i, (start, end) in enumerate(spans) if any(s <= start and end <= e for s, e in lasting_spans)}
+        if passing_spans is not None:
+            near = {i for i, (start, end) in enumerate(spans) if any(s <= start and end <= e for s, e in passing_spans)}
             cues = [c for c in cues if any(abs(c - i) <= _ONGOING_REACH for i in near)]
         if days is not None and days > rules["prolonged_after_days"] and cues:
             category = next(c for c in rules["categories"] if c["id"] == PROLONGED)
