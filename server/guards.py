@@ -22,6 +22,12 @@ import time
 from collections import defaultdict, deque
 from typing import Any, Deque, Dict, FrozenSet, Optional
 
+# What every channel answers when it turns a message away before the bot sees it.
+MAX_MESSAGE_CHARS = 2000
+EMPTY_MESSAGE_TEXT = "I didn't catch a question there. What would you like to know about microneedling?"
+TOO_LONG_TEXT = "Sorry, that message is too long for me. Could you ask in a shorter way?"
+TOO_MANY_TEXT = "You're sending messages faster than I can answer. Please wait a minute and try again."
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # 9+ digits, allowing spaces, dots, dashes and brackets between them, an
 # optional leading +: phone numbers, not doses ("200 mg") or dates.
@@ -84,6 +90,7 @@ class RateLimiter:
         self.exempt = _env_list("RATE_LIMIT_EXEMPT", "127.0.0.1,::1")
         self.trusted_proxies = _env_list("TRUSTED_PROXIES", "")
         self._hits: Dict[str, Deque[float]] = defaultdict(deque)
+        self._told: Dict[str, float] = {}
 
     def client_address(self, peer: Optional[str], forwarded_for: Optional[str]) -> str:
         """The client's address; X-Forwarded-For counts only from a trusted proxy."""
@@ -101,15 +108,34 @@ class RateLimiter:
         window.append(now)
         return True
 
-    def allow(self, client: str, sender: str) -> bool:
-        if client in self.exempt:
-            return True
+    def _now(self) -> float:
         now = time.monotonic()
         if len(self._hits) > 100_000:  # forget idle keys; bounded memory
             self._hits = defaultdict(deque, {k: v for k, v in self._hits.items() if v and v[-1] > now - 60})
+            self._told = {k: t for k, t in self._told.items() if t > now - 60}
+        return now
+
+    def allow(self, client: str, sender: str) -> bool:
+        if client in self.exempt:
+            return True
+        now = self._now()
         return self._allow("client:" + client, self.per_client, now) and self._allow(
             "sender:" + sender, self.per_sender, now
         )
+
+    def allow_sender(self, sender: str) -> bool:
+        """The per-conversation limit alone: for messaging platforms, whose
+        requests all come from the platform's servers, not the patient's."""
+        return self._allow("sender:" + sender, self.per_sender, self._now())
+
+    def first_refusal(self, sender: str) -> bool:
+        """True once a minute per sender: a messaging platform bills every
+        reply, so a flood is told to slow down once, not once per message."""
+        now = self._now()
+        if self._told.get(sender, -60.0) > now - 60:
+            return False
+        self._told[sender] = now
+        return True
 
 
 _shared_limiter: Optional[RateLimiter] = None

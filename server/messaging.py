@@ -26,6 +26,9 @@ What changes from Rasa 3.6.21's connectors:
 - SMS and WhatsApp have no buttons: a reply's buttons become numbered options
   and the patient answers with the number (action_answer maps it back).
 - The machine-readable contract message stays on the server.
+- Messages per patient per minute are limited (RATE_LIMIT_PER_SENDER, as on
+  the web): one polite "please wait" per minute, then silence until the
+  minute has passed, since every reply sent through a platform is billed.
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from twilio.request_validator import RequestValidator
 
-logger = logging.getLogger(__name__)
+from server.guards import MAX_MESSAGE_CHARS, TOO_LONG_TEXT, TOO_MANY_TEXT, shared_rate_limiter
 
-MAX_MESSAGE_CHARS = 2000
+logger = logging.getLogger(__name__)
 
 
 def numbered_options(text: Text, buttons: List[Dict[Text, Any]]) -> Text:
@@ -57,6 +60,25 @@ def numbered_options(text: Text, buttons: List[Dict[Text, Any]]) -> Text:
         return text
     options = "\n".join(f"{i}. {b['title']}" for i, b in enumerate(buttons, start=1))
     return f"{text}\n\nReply with a number:\n{options}"
+
+
+async def pass_on(
+    channel: Text,
+    sender: Text,
+    text: Text,
+    output: OutputChannel,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+) -> None:
+    """Hand a verified message to the bot, unless it is too long or one too many."""
+    limiter = shared_rate_limiter()
+    if not limiter.allow_sender(f"{channel}:{sender}"):
+        if limiter.first_refusal(f"{channel}:{sender}"):
+            await output.send_text_message(sender, TOO_MANY_TEXT)
+        return
+    if len(text) > MAX_MESSAGE_CHARS:
+        await output.send_text_message(sender, TOO_LONG_TEXT)
+        return
+    await on_new_message(UserMessage(text, output, sender, input_channel=channel, metadata={}))
 
 
 class _MessagingInput(InputChannel):
@@ -148,10 +170,7 @@ class ClinicTelegramInput(_MessagingInput):
                 if msg is None or msg.text is None:
                     return response.text("ok")  # stickers, photos, joins: nothing to answer
                 chat_id, text = msg.chat.id, msg.text
-            if len(text) > MAX_MESSAGE_CHARS:
-                await output.send_text_message(str(chat_id), "Sorry, that message is too long for me.")
-                return response.text("ok")
-            await on_new_message(UserMessage(text, output, str(chat_id), input_channel=self.name(), metadata={}))
+            await pass_on(self.name(), str(chat_id), text, output, on_new_message)
             return response.text("ok")
 
         return webhook
@@ -221,11 +240,7 @@ class ClinicTwilioInput(_MessagingInput):
             sender, text = params.get("From"), params.get("Body")
             if not sender or text is None:
                 return response.json({"error": "From and Body are required"}, status=400)
-            output = self.get_output_channel()
-            if len(text) > MAX_MESSAGE_CHARS:
-                await output.send_text_message(sender, "Sorry, that message is too long for me.")
-            else:
-                await on_new_message(UserMessage(text, output, sender, input_channel=self.name(), metadata={}))
+            await pass_on(self.name(), sender, text, self.get_output_channel(), on_new_message)
             return response.text("", status=204)
 
         return webhook

@@ -37,15 +37,13 @@ from sanic.request import Request
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import contract
-from server.guards import shared_rate_limiter
+from server.guards import EMPTY_MESSAGE_TEXT, MAX_MESSAGE_CHARS, shared_rate_limiter
 from server.sessions import SessionSigner, load_secret
 
 logger = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Conversation-Token"
-MAX_MESSAGE_CHARS = 2000
 SENDER = re.compile(r"^[A-Za-z0-9._:@+\-]{1,128}$")
-EMPTY_MESSAGE_TEXT = "I didn't catch a question there. What would you like to know about microneedling?"
 
 
 class StorageUnavailable(Exception):

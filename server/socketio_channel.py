@@ -35,15 +35,10 @@ from sanic.request import Request
 from socketio import AsyncServer
 
 from actions import contract
-from server.guards import shared_rate_limiter
-from server.rest_channel import EMPTY_MESSAGE_TEXT
+from server.guards import EMPTY_MESSAGE_TEXT, MAX_MESSAGE_CHARS, TOO_LONG_TEXT, TOO_MANY_TEXT, shared_rate_limiter
 from server.sessions import SessionSigner, load_secret
 
 logger = logging.getLogger(__name__)
-
-MAX_MESSAGE_CHARS = 2000
-TOO_LONG_TEXT = "Sorry, that message is too long for me. Could you ask in a shorter way?"
-TOO_MANY_TEXT = "You're sending messages faster than I can answer. Please wait a minute and try again."
 
 
 class ClinicSocketIOOutput(SocketIOOutput):

@@ -17,6 +17,7 @@ from typing import Dict, Optional, Tuple
 import pytest
 from twilio.request_validator import RequestValidator
 
+from server.guards import TOO_LONG_TEXT, TOO_MANY_TEXT
 from tests.fake_platforms import FakePlatforms
 from tests.servers import running_bot
 
@@ -25,6 +26,7 @@ TELEGRAM_SECRET = "test-secret-token-1"
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-auth-token-for-tests"
 WHATSAPP_NUMBER = "whatsapp:+14155238886"
+PER_SENDER_LIMIT = 4
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,8 @@ def bot(platforms):
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_NUMBER": WHATSAPP_NUMBER,
         "TWILIO_API_URL": platforms.url,
+        # low enough to test the limit; no other test sends more to one chat
+        "RATE_LIMIT_PER_SENDER": str(PER_SENDER_LIMIT),
     }
     # the signed URL is the one Twilio calls: the server's own, here
     with running_bot("channels", env=env, twilio_webhook_path="/webhooks/twilio/webhook") as running:
@@ -213,6 +217,36 @@ def test_twilio_rejects_unsigned_or_badly_signed_requests(bot, platforms, sign, 
     assert status == 403
     time.sleep(1.0)
     assert not [r for r in platforms.requests[before:] if r["data"].get("To") == patient]
+
+
+def test_telegram_flood_is_told_to_wait_once_then_not_answered(bot, platforms) -> None:
+    chat_id = 5004
+    before = len(platforms.requests)
+    for update_id in range(PER_SENDER_LIMIT + 3):
+        assert telegram(bot, telegram_update(chat_id, "hi", 100 + update_id))[0] == 200
+    assert telegram(bot, telegram_update(5005, "hi", 200))[0] == 200  # another patient is not held up
+    sent_to_chat(platforms, 5005, before)
+    replies = [
+        r["data"]["text"]
+        for r in platforms.requests[before:]
+        if r["platform"] == "telegram" and str(r["data"].get("chat_id")) == str(chat_id)
+    ]
+    assert replies.count(TOO_MANY_TEXT) == 1
+    assert replies[-1] == TOO_MANY_TEXT  # nothing answered after it
+    assert len(replies) > PER_SENDER_LIMIT  # the messages within the limit were answered
+
+
+def test_twilio_flood_and_overlong_messages_are_refused_politely(bot, platforms) -> None:
+    patient = "whatsapp:+447700900789"
+    before = len(platforms.requests)
+    assert twilio(bot, twilio_form(patient, "x" * 3000))[0] == 204
+    assert sent_to(platforms, patient, before)["data"]["Body"] == TOO_LONG_TEXT
+    for _ in range(PER_SENDER_LIMIT + 2):
+        assert twilio(bot, twilio_form(patient, "hello"))[0] == 204
+    time.sleep(1.0)
+    bodies = [r["data"]["Body"] for r in platforms.requests[before:] if r["data"].get("To") == patient]
+    assert bodies.count(TOO_MANY_TEXT) == 1
+    assert bodies[-1] == TOO_MANY_TEXT
 
 
 def test_channels_are_off_without_their_variables() -> None:
