@@ -100,6 +100,9 @@ class Composer:
                 )
             else:
                 lead.append(f"If you have {what}, {self._seek_help_promptly()}")
+        aside = self.store.lexicon_entry(d.aside.entity, d.aside.value) if d.aside else None
+        if aside is not None and aside.caveat:
+            lead.append(aside.caveat)
         facts: List[Fact] = []
         entry = self.store.lexicon_entry(d.subject.entity, d.subject.value) if d.subject else None
         if entry is not None:

@@ -160,6 +160,9 @@ class LexiconEntry(_Strict):
     # articles cover: "psoriasis on his scalp, can he do it for hair loss?" is
     # about psoriasis; "does it help hair loss?" is declined.
     declined_alone: bool = False
+    # A kind of microneedling the articles do not describe ("RF microneedling"):
+    # beside a care item too, it gives way, and the answer says this first.
+    caveat: Optional[str] = None
 
     @validator("value")
     def _value_shape(cls, value: str) -> str:
@@ -187,6 +190,12 @@ class LexiconEntry(_Strict):
     def _declined_alone_off_topic(cls, value: bool, values: Dict) -> bool:
         if value and values.get("entity") != OFF_TOPIC:
             raise ValueError("only off_topic entries are declined, alone or not")
+        return value
+
+    @validator("caveat")
+    def _caveat_when_answered(cls, value: Optional[str], values: Dict) -> Optional[str]:
+        if value is not None and not values.get("declined_alone"):
+            raise ValueError("only a declined_alone value is ever answered beside, so only it has a caveat")
         return value
 
     @validator("symptom_topic")

@@ -78,7 +78,10 @@ _BEFORE_TREATMENT = re.compile(
     r"\b(?:(?:before|prior to|ahead of|run[\s-]?up to|leading up to)\s+" + _TREATMENT_NOUN + r"|beforehand"
     r"|pre[\s-]?(?:treatment|procedure|microneedling)"
     # "can you get microneedling if you use tretinoin?": in use at the time
-    r"|(?:if|while|whilst) (?:i|you|i'm|im|i am|you're) (?:use|using|on|take|taking))\b",
+    r"|(?:if|while|whilst) (?:i|you|i'm|im|i am|you're) (?:use|using|on|take|taking)"
+    r"|(?:while|whilst) (?:on|using|taking)"
+    # "... before I go in for it?"
+    r"|before (?:i|you|we) (?:go in|come in|go for|book|start))\b",
     re.IGNORECASE,
 )
 # "how long should I wait before using retinol again?", "2 days ago": after it
@@ -86,13 +89,16 @@ _AFTER_TREATMENT = re.compile(
     r"\b(after|afterwards?|post|following|since|aftercare|ago|yesterday|again|healed|healing)\b", re.IGNORECASE
 )
 
-# "itchy red bumps, is that an allergy?", "... was that a reaction?": asking
-# whether what happened is an allergic reaction makes that the subject, before
-# the symptoms described (a reaction alone, elsewhere, is not one: "purging or
+# "itchy red bumps, is that an allergy?", "... was that a reaction?", "allergic
+# to the creams?": asking whether what happened is an allergic reaction, or
+# about being allergic to something, makes that the subject, before the
+# symptoms or products named (a reaction alone, elsewhere, is not one: "purging or
 # a reaction?").
 _ASKS_IF_ALLERGIC = re.compile(
     r"\b(?:(?:is|was) (?:that|this|it)|am i having|could (?:that|this|it) be)\s+"
-    r"(?:(?:an?\s+)?(?:allergic reaction|allergy)|an?\s+reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$",
+    r"(?:(?:an?\s+)?(?:allergic reaction|allergy)|an?\s+reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$"
+    # "can you be allergic to microneedling itself?", "alergic to lidocaine"
+    r"|\ball?erg(?:ic|y) to\b",
     re.IGNORECASE,
 )
 # "What happens on microneedling day 2?" asks about the recovery, not what
@@ -132,6 +138,8 @@ _RISK_WORDING = re.compile(
     r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|make|makes|made|deeper|permanent)\b",
     re.IGNORECASE,
 )
+
+_COMPARES = re.compile(r"\b(vs|versus|than|compared?|comparison|difference|differ|better)\b", re.IGNORECASE)
 
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
@@ -193,6 +201,9 @@ class Decision:
     candidates: List[Tuple[str, str]] = field(default_factory=list)  # clarify: (topic, aspect)
     # urgent: the signs reported; answer: the signs asked about, if any
     red_flags: List[str] = field(default_factory=list)
+    # answer: an off-topic value named beside the subject, whose caveat the
+    # answer leads with ("swelling after RF microneedling")
+    aside: Optional[Entity] = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +279,16 @@ class Resolver:
         self.emergency_red_flags = frozenset(emergency_red_flags)
 
     def decide(self, u: Understanding) -> Decision:
+        decision = self._decide(u)
+        if decision.kind == "answer":
+            decision.aside = next((e for e in u.entities if self._caveat(e)), None)
+        return decision
+
+    def _caveat(self, e: Entity) -> Optional[str]:
+        entry = self.store.lexicon_entry(e.entity, e.value)
+        return entry.caveat if entry is not None else None
+
+    def _decide(self, u: Understanding) -> Decision:
         if u.focus_topic is not None and u.focus_topic not in self.store.topics:
             # a slot from an older facts file, or tampered with: no focus
             u = replace(u, focus_topic=None, focus_aspect=None)
@@ -287,7 +308,7 @@ class Resolver:
                 topic = entry.topic if entry and entry.topic else topic
             aspect = "warning_signs" if self.store.facts_for(topic, "warning_signs") else GENERAL
             return Decision("answer", topic=topic, aspect=aspect, red_flags=asked)
-        off_topic = [e for e in u.entities if e.entity == OFF_TOPIC and not self._gives_way(e, u.entities)]
+        off_topic = [e for e in u.entities if e.entity == OFF_TOPIC and not self._gives_way(e, u)]
         if off_topic or len({e.value for e in u.entities if e.entity == "device"}) > 1:
             # an off-topic subject, or a comparison of devices: not in the articles
             emergency = next((e for e in off_topic if e.value == MEDICAL_EMERGENCY), None)
@@ -486,18 +507,25 @@ class Resolver:
                 return e
         return None
 
-    def _gives_way(self, off_topic: Entity, entities: Sequence[Entity]) -> bool:
+    def _gives_way(self, off_topic: Entity, u: Understanding) -> bool:
         """An off-topic value that is `declined_alone`, next to a side effect
         (any: a symptom is never declined for a word beside it) or a condition
-        the articles name."""
+        the articles name; a kind of microneedling (a value with a caveat) also
+        next to a care item ("washing my face after RF microneedling"). Never
+        when the message compares it with something, as the articles compare
+        nothing ("is RF microneedling better for scars?")."""
         entry = self.store.lexicon_entry(off_topic.entity, off_topic.value)
-        if entry is None or not entry.declined_alone:
+        if entry is None or not entry.declined_alone or _COMPARES.search(u.text):
             return False
         return any(
             (other := self.store.lexicon_entry(e.entity, e.value)) is not None
             and other.topic is not None
-            and (e.entity == "side_effect" or (e.entity == "skin_condition" and other.named_in_articles))
-            for e in entities
+            and (
+                e.entity == "side_effect"
+                or (e.entity == "skin_condition" and other.named_in_articles)
+                or (e.entity == "care_item" and entry.caveat is not None)
+            )
+            for e in u.entities
         )
 
     def _named_subject(self, entities: Sequence[Entity]) -> Optional[Entity]:

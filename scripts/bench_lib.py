@@ -41,6 +41,8 @@ QUESTION_SETS = (
     ("probe17_questions.jsonl", "probe 17"),
     ("probe18_questions.jsonl", "probe 18"),
     ("probe19_questions.jsonl", "probe 19"),
+    ("probe20_questions.jsonl", "probe 20"),
+    ("probe21_questions.jsonl", "probe 21"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -62,6 +62,16 @@ def test_a_named_value_read_as_a_risk_is_not_called_unmentioned(runtime) -> None
     assert reply.custom["topics"] == ["scarring"]
 
 
+def test_an_answer_beside_a_kind_of_microneedling_says_the_articles_do_not_cover_it(runtime) -> None:
+    variant = Entity("off_topic", "microneedling_variant")
+    reply = runtime.composer.compose(Decision("answer", topic="swelling", aside=variant))
+    caveat = runtime.store.lexicon_entry(variant.entity, variant.value).caveat
+    assert caveat and reply.text.startswith(caveat)
+    assert "RF microneedling" in caveat and reply.custom["topics"] == ["swelling"]
+    plain = runtime.composer.compose(Decision("answer", topic="swelling"))
+    assert plain.custom == reply.custom  # the same facts and sources
+
+
 def test_named_condition_gets_its_own_fact_first(runtime) -> None:
     decision = Decision("answer", topic="contraindications", subject=Entity("skin_condition", "eczema"))
     reply = runtime.composer.compose(decision)

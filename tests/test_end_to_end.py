@@ -50,6 +50,8 @@ TABLE = [
     ("my throat feels tight", "urgent", "when_to_seek_help", ["999"]),
     ("there's pus on my cheek", "urgent", "when_to_seek_help", ["medical attention"]),
     ("day 1 and my face is a bit red", "answer", "redness", ["Source"]),
+    ("how long does swelling last after a vampire facial?", "answer", "swelling", ["not RF microneedling", "Source"]),
+    ("is RF microneedling better than regular microneedling?", "out_of_scope", None, ["don't have information"]),
     ("how much does microneedling cost?", "out_of_scope", None, ["don't have information"]),
     ("what dose of ibuprofen for a headache", "out_of_scope", None, ["don't have information"]),
     ("hello", "smalltalk", None, ["microneedling"]),

@@ -207,6 +207,10 @@ def test_lexicon_errors(tmp_path: Path) -> None:
     data["lexicon"][0]["declined_alone"] = True
     message = load_error(write(tmp_path, data))
     assert "only off_topic entries are declined, alone or not" in message
+    data["lexicon"][0]["declined_alone"] = False
+    data["lexicon"][0]["caveat"] = "Not covered."
+    message = load_error(write(tmp_path, data))
+    assert "field caveat: only a declined_alone value is ever answered beside" in message
 
 
 def test_invalid_yaml(tmp_path: Path) -> None:

@@ -150,6 +150,26 @@ def resolver(runtime) -> Resolver:
             "on tretinoin every night for acne, do i need to stop before microneedling",
             ("contraindications", GENERAL),
         ),
+        (
+            "ask_suitability",
+            [("care_item", "actives")],
+            "can I get microneedling while on tretinoin?",
+            ("contraindications", GENERAL),
+        ),
+        (
+            "ask_prevention",
+            [("care_item", "actives")],
+            "how long should I stop my retinol before I go in for it?",
+            ("contraindications", "prevention"),
+        ),
+        # being allergic to something is about allergic reactions, whatever
+        # else is named
+        (
+            "ask_practitioner",
+            [("side_effect", "allergic_reaction"), ("care_item", "moisturiser")],
+            "can u be alergic to microneedling itself or only the creams they use",
+            ("allergic_reaction", GENERAL),
+        ),
         # a condition in a recovery question happened after the treatment
         (
             "ask_recovery",
@@ -461,6 +481,29 @@ def test_an_unrelated_body_topic_gives_way_to_a_condition_the_articles_name(reso
     # other off-topic subjects are declined whatever else is named
     botox = understood("ask_aftercare", [("off_topic", "other_treatment"), ("side_effect", "swelling")], "botox?")
     assert resolver.decide(botox).kind == "out_of_scope"
+
+
+def test_a_kind_of_microneedling_gives_way_to_what_the_articles_cover_with_a_caveat(resolver) -> None:
+    variant = ("off_topic", "microneedling_variant")
+    swelling = understood(
+        "ask_cause", [("side_effect", "swelling"), variant], "what causes swelling after RF microneedling"
+    )
+    decision = resolver.decide(swelling)
+    assert (decision.kind, decision.topic, decision.aside) == ("answer", "swelling", Entity(*variant))
+    washing = understood(
+        "ask_aftercare", [("care_item", "washing"), variant], "how to clean my face after a vampire facial"
+    )
+    assert (resolver.decide(washing).kind, resolver.decide(washing).topic) == ("answer", "aftercare")
+    # alone, or compared with anything, it is declined
+    alone = understood("ask_side_effects", [variant], "RF microneedling side effects?")
+    assert resolver.decide(alone).kind == "out_of_scope"
+    compared = understood(
+        "ask_symptom", [variant, ("side_effect", "pain_discomfort")], "is RF microneedling more painful than regular"
+    )
+    assert resolver.decide(compared).kind == "out_of_scope"
+    # what is not a kind of microneedling is not answered beside a care item
+    scalp = understood("ask_aftercare", [("care_item", "washing"), ("off_topic", "unrelated_body_topic")], "scalp wash")
+    assert resolver.decide(scalp).kind == "out_of_scope"
 
 
 def test_one_device_is_not_a_subject(resolver) -> None:

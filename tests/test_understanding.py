@@ -46,6 +46,10 @@ THRESHOLDS = {
     "probe17_questions.jsonl": (0.85, 0.10),
     "probe18_questions.jsonl": (0.90, 0.05),
     "probe19_questions.jsonl": (0.85, 0.10),
+    "probe20_questions.jsonl": (0.85, 0.10),
+    # messaging-style messages with their context first (texting abbreviations,
+    # non-native phrasing), fixed only where a fix generalises: a looser floor
+    "probe21_questions.jsonl": (0.85, 0.10),
 }
 
 
