@@ -76,7 +76,7 @@ _TREATMENT_NOUN = (
 )
 _BEFORE_TREATMENT = re.compile(
     r"\b(?:(?:before|prior to|ahead of|run[\s-]?up to|leading up to)\s+" + _TREATMENT_NOUN + r"|beforehand"
-    r"|pre[\s-]?(?:treatment|procedure|microneedling)"
+    r"|pre[\s-]?(?:treatment|procedure|microneedling)|prepar(?:e|es|ed|ing|ation)|prep for"
     # "can you get microneedling if you use tretinoin?": in use at the time
     r"|(?:if|while|whilst) (?:i|you|i'm|im|i am|you're) (?:use|using|on|take|taking)"
     r"|(?:while|whilst) (?:on|using|taking)"
@@ -135,11 +135,14 @@ _IGNORED_SUBJECT_TOPICS: Dict[str, Tuple[str, ...]] = {
 # ... but only when the message words it as a risk: "is it safe for my acne
 # scars?" asks about safety; "can it make my acne scars worse?" about scarring.
 _RISK_WORDING = re.compile(
-    r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|make|makes|made|deeper|permanent)\b",
+    r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|make|makes|made|deeper|permanent|darken\w*)\b",
     re.IGNORECASE,
 )
 
 _COMPARES = re.compile(r"\b(vs|versus|than|compared?|comparison|difference|differ|better)\b", re.IGNORECASE)
+
+# ... and never a question about an improvement: "can it make my acne scars worse?"
+_WORSE = re.compile(r"\b(worse|worsen\w*|deeper|more (?:visible|noticeable|obvious))\b", re.IGNORECASE)
 
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
@@ -342,6 +345,10 @@ class Resolver:
         asked_about = self._asked_about(u)
         if asked_about is not None:
             return self._about(asked_about, aspect)
+        if _asks_before_treatment(u.text):
+            run_up = self._run_up(intent, u)
+            if run_up is not None:
+                return run_up
         risk_worded = _RISK_WORDING.search(u.text) is not None
         subject = self._subject(
             u.entities,
@@ -355,7 +362,12 @@ class Resolver:
             special = self._special_reading(intent, u, subject, aspect, risk_worded)
             if special is not None:
                 return special
-            risk_reading = entry is not None and entry.topic in _IGNORED_SUBJECT_TOPICS.get(intent, ())
+            risk_reading = entry is not None and (
+                entry.topic in _IGNORED_SUBJECT_TOPICS.get(intent, ())
+                # "could it make my acne scars worse?", even when taken for a
+                # question about what the treatment improves
+                or (entry.topic == "benefits" and _WORSE.search(u.text) is not None)
+            )
             # "pimples on day 5, can I pop them?": a condition in an aftercare
             # question happened after the treatment
             after = intent == "ask_aftercare" and subject.entity == "skin_condition"
@@ -376,15 +388,7 @@ class Resolver:
         """Messages whose subject is not what they ask about, or not in the
         usual reading; None when the subject's own reading holds."""
         entry = self.store.lexicon_entry(subject.entity, subject.value)
-        if (
-            intent in _SYMPTOM_INTENTS
-            and entry is not None
-            and not entry.named_in_articles
-            and (cream := self._reacted_to(u.entities)) is not None
-        ):
-            # "why does my skin itch after applying numbing cream?": a
-            # symptom the articles do not name, next to the cream they say
-            # some people react to
+        if intent in _SYMPTOM_INTENTS and (cream := self._reaction_to_cream(subject, u)) is not None:
             return self._about(cream, aspect)
         if (
             intent == "ask_benefits"
@@ -432,14 +436,15 @@ class Resolver:
         whose topic is ignored counts only when `risk_worded` gives it its
         symptom reading. With `improvements_last`, what the treatment improves
         comes after any other value of its type: in "I'm 16 with acne scars, am
-        I old enough?" the age is the subject.
+        I old enough?" the age is the subject; without it, before: "is it
+        helpful for acne-pitted scars?" is about the scars, not active acne.
 
         Within a type, a value the articles name comes before one they do not:
         "itchy skin, is that an allergic reaction?" is about allergic reactions.
         """
         for entity_type in order:
             usable = [
-                ((entry.topic == "benefits" and improvements_last, not entry.named_in_articles), e)
+                (((entry.topic == "benefits") == improvements_last, not entry.named_in_articles), e)
                 for e in entities
                 if e.entity == entity_type
                 and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
@@ -497,6 +502,38 @@ class Resolver:
             if entry is not None and entry.before_treatment:
                 return Entity("skin_condition", entry.before_treatment)
         return None
+
+    def _run_up(self, intent: str, u: Understanding) -> Optional[Decision]:
+        """A question about the run-up to treatment that names nothing with a
+        `before_treatment` reading. The articles' one word on the run-up is who
+        should wait or avoid it: "how do I prepare for my session?" is answered
+        from the contraindications; an aftercare item ("can I drink coffee
+        before?", "spray tan before microneedling?") they say nothing about
+        beforehand, so it is declined rather than answered with aftercare."""
+        named = [
+            entry
+            for e in u.entities
+            if e.entity in ("side_effect", "skin_condition", "care_item")
+            and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
+            and entry.topic is not None
+        ]
+        if not named:
+            if intent in ("ask_prevention", "ask_aftercare", "ask_manage"):
+                return Decision("answer", topic="contraindications", aspect=GENERAL)
+            return None
+        if all(entry.entity == "care_item" and entry.topic == "aftercare" for entry in named):
+            return Decision("out_of_scope")
+        return None
+
+    def _reaction_to_cream(self, subject: Entity, u: Understanding) -> Optional[Entity]:
+        """ "Why does my skin itch after applying numbing cream?", "eyes itchy
+        and streaming after the numbing cream": a symptom the articles do not
+        name, next to the cream they say some people react to, is about that
+        reaction (the cream's topic)."""
+        entry = self.store.lexicon_entry(subject.entity, subject.value)
+        if subject.entity != "side_effect" or entry is None or entry.named_in_articles:
+            return None
+        return self._reacted_to(u.entities)
 
     def _reacted_to(self, entities: Sequence[Entity]) -> Optional[Entity]:
         """A care item whose topic is an allergic reaction (numbing cream), named
@@ -592,6 +629,9 @@ class Resolver:
             # the best guess, though unsure, was a question about one, or when
             # what the treatment improves is worded as a risk ("could it make my
             # acne scars worse?")
+            cream = self._reaction_to_cream(subject, u)
+            if cream is not None:
+                return self._about(cream, GENERAL)
             guesses = _guesses(u)
             symptom_guess = bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS
             risk = entry is not None and entry.topic == "benefits" and _RISK_WORDING.search(u.text) is not None

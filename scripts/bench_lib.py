@@ -43,6 +43,8 @@ QUESTION_SETS = (
     ("probe19_questions.jsonl", "probe 19"),
     ("probe20_questions.jsonl", "probe 20"),
     ("probe21_questions.jsonl", "probe 21"),
+    ("probe22_questions.jsonl", "probe 22"),
+    ("probe23_questions.jsonl", "probe 23"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

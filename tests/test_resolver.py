@@ -162,6 +162,29 @@ def resolver(runtime) -> Resolver:
             "how long should I stop my retinol before I go in for it?",
             ("contraindications", "prevention"),
         ),
+        # the run-up to treatment: who should wait or avoid it
+        ("ask_prevention", [], "What should I avoid before the treatment?", ("contraindications", GENERAL)),
+        ("ask_aftercare", [], "how do I prepare for my session?", ("contraindications", GENERAL)),
+        # what it improves comes first in a question about what it improves ...
+        (
+            "ask_benefits",
+            [("skin_condition", "active_acne"), ("skin_condition", "acne_scars")],
+            "Is dermaroller treatment helpful for acne-pitted scars?",
+            ("benefits", GENERAL),
+        ),
+        # ... unless it is worded as getting worse
+        (
+            "ask_benefits",
+            [("skin_condition", "acne_scars")],
+            "is it possible for microneedling to make my acne scars worse?",
+            ("scarring", GENERAL),
+        ),
+        (
+            "ask_benefits",
+            [("side_effect", "hyperpigmentation")],
+            "does hydroquinone help if microneedling darkened my skin",
+            ("hyperpigmentation", GENERAL),
+        ),
         # being allergic to something is about allergic reactions, whatever
         # else is named
         (
@@ -481,6 +504,25 @@ def test_an_unrelated_body_topic_gives_way_to_a_condition_the_articles_name(reso
     # other off-topic subjects are declined whatever else is named
     botox = understood("ask_aftercare", [("off_topic", "other_treatment"), ("side_effect", "swelling")], "botox?")
     assert resolver.decide(botox).kind == "out_of_scope"
+
+
+def test_an_aftercare_item_asked_about_before_treatment_is_declined(resolver) -> None:
+    # the articles say nothing about coffee or self-tan beforehand
+    for item, text in (
+        ("lifestyle", "can I drink coffee before microneedling?"),
+        ("makeup", "spray tan before my appointment?"),
+    ):
+        decision = resolver.decide(understood("ask_aftercare", [("care_item", item)], text))
+        assert decision.kind == "out_of_scope"
+    # afterwards, it is aftercare
+    after = resolver.decide(understood("ask_aftercare", [("care_item", "lifestyle")], "coffee after microneedling?"))
+    assert (after.kind, after.topic) == ("answer", "aftercare")
+
+
+def test_an_unnamed_symptom_next_to_the_numbing_cream_is_about_a_reaction_even_when_unsure(resolver) -> None:
+    entities = [("side_effect", "itching"), ("care_item", "numbing_cream")]
+    unsure = understood("nlu_fallback", entities, "eyes itchy and streaming after the numbing cream", confidence=0.3)
+    assert resolver.decide(unsure).topic == "allergic_reaction"
 
 
 def test_a_kind_of_microneedling_gives_way_to_what_the_articles_cover_with_a_caveat(resolver) -> None:

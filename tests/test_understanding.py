@@ -50,6 +50,12 @@ THRESHOLDS = {
     # messaging-style messages with their context first (texting abbreviations,
     # non-native phrasing), fixed only where a fix generalises: a looser floor
     "probe21_questions.jsonl": (0.85, 0.10),
+    # real web questions that mostly make sense only on their page ("Who
+    # should go for it?", "What are the pros and cons?") or ask what it treats
+    # beyond the articles (vitiligo, menopause): arrived at 70.9% right, 23.3%
+    # wrong, and are fixed only where a fix generalises
+    "probe22_questions.jsonl": (0.75, 0.15),
+    "probe23_questions.jsonl": (0.85, 0.10),
 }
 
 
