@@ -58,7 +58,7 @@ eval: train
 	  tests/data/probe17_questions.jsonl tests/data/probe18_questions.jsonl \
 	  tests/data/probe19_questions.jsonl tests/data/probe20_questions.jsonl \
 	  tests/data/probe21_questions.jsonl tests/data/probe22_questions.jsonl \
-	  tests/data/probe23_questions.jsonl \
+	  tests/data/probe23_questions.jsonl tests/data/probe24_questions.jsonl \
 	  tests/data/safety_questions.jsonl
 
 # Speed, memory and understanding against Rasa's default config, measured in

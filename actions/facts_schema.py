@@ -160,6 +160,10 @@ class LexiconEntry(_Strict):
     # articles cover: "psoriasis on his scalp, can he do it for hair loss?" is
     # about psoriasis; "does it help hair loss?" is declined.
     declined_alone: bool = False
+    # A product the articles say some people react to (numbing cream): a
+    # symptom they do not name next to it, or a risk question about it, is
+    # about allergic reactions; other questions about it take its topic.
+    reactions: bool = False
     # A kind of microneedling the articles do not describe ("RF microneedling"):
     # beside a care item too, it gives way, and the answer says this first.
     caveat: Optional[str] = None

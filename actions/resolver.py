@@ -97,8 +97,9 @@ _AFTER_TREATMENT = re.compile(
 _ASKS_IF_ALLERGIC = re.compile(
     r"\b(?:(?:is|was) (?:that|this|it)|am i having|could (?:that|this|it) be)\s+"
     r"(?:(?:an?\s+)?(?:allergic reaction|allergy)|an?\s+reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$"
-    # "can you be allergic to microneedling itself?", "alergic to lidocaine"
-    r"|\ball?erg(?:ic|y) to\b",
+    # "can you be allergic to microneedling itself?", "alergic to lidocaine",
+    # "could I react to the glide serum?"
+    r"|\ball?erg(?:ic|y) to\b|\b(?:could|would|will|might|can|do|does) (?:i|you|people|someone|anyone) react\b",
     re.IGNORECASE,
 )
 # "What happens on microneedling day 2?" asks about the recovery, not what
@@ -140,6 +141,11 @@ _RISK_WORDING = re.compile(
 )
 
 _COMPARES = re.compile(r"\b(vs|versus|than|compared?|comparison|difference|differ|better)\b", re.IGNORECASE)
+
+_REACTS = re.compile(r"\b(react\w*|sensitiv\w*|intoleran\w*|side[\s-]?effects?)\b", re.IGNORECASE)
+
+# Questions about risks in general.
+_RISK_INTENTS = ("ask_safety", "ask_go_wrong", "ask_side_effects")
 
 # ... and never a question about an improvement: "can it make my acne scars worse?"
 _WORSE = re.compile(r"\b(worse|worsen\w*|deeper|more (?:visible|noticeable|obvious))\b", re.IGNORECASE)
@@ -388,8 +394,11 @@ class Resolver:
         """Messages whose subject is not what they ask about, or not in the
         usual reading; None when the subject's own reading holds."""
         entry = self.store.lexicon_entry(subject.entity, subject.value)
-        if intent in _SYMPTOM_INTENTS and (cream := self._reaction_to_cream(subject, u)) is not None:
-            return self._about(cream, aspect)
+        if self._reaction(u) or (self._reacted_to(subject) and intent in _RISK_INTENTS):
+            # ... and "is numbing cream safe?" asks about reactions to it too;
+            # "can you still feel the needles through the numbing cream?" is
+            # about pain, the cream's own topic
+            return self._about(ALLERGIC_REACTION, aspect)
         if (
             intent == "ask_benefits"
             and u.confidence >= SURE_OF_BENEFITS
@@ -525,24 +534,24 @@ class Resolver:
             return Decision("out_of_scope")
         return None
 
-    def _reaction_to_cream(self, subject: Entity, u: Understanding) -> Optional[Entity]:
-        """ "Why does my skin itch after applying numbing cream?", "eyes itchy
-        and streaming after the numbing cream": a symptom the articles do not
-        name, next to the cream they say some people react to, is about that
-        reaction (the cream's topic)."""
-        entry = self.store.lexicon_entry(subject.entity, subject.value)
-        if subject.entity != "side_effect" or entry is None or entry.named_in_articles:
-            return None
-        return self._reacted_to(u.entities)
+    def _reaction(self, u: Understanding) -> bool:
+        """ "Why does my skin itch after applying numbing cream?", "numbing
+        cream made my skin blotchy and itchy": a symptom the articles do not
+        name (or an allergic reaction), next to a product they say some people
+        react to (lexicon `reactions`), is about that reaction; so is a
+        reaction or sensitivity to it ("very bad reaction to lidocaine")."""
+        if not any(self._reacted_to(e) for e in u.entities):
+            return False
+        return _REACTS.search(u.text) is not None or any(
+            e.entity == "side_effect"
+            and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
+            and (not entry.named_in_articles or entry.topic == "allergic_reaction")
+            for e in u.entities
+        )
 
-    def _reacted_to(self, entities: Sequence[Entity]) -> Optional[Entity]:
-        """A care item whose topic is an allergic reaction (numbing cream), named
-        next to a symptom."""
-        for e in entities:
-            entry = self.store.lexicon_entry(e.entity, e.value)
-            if e.entity == "care_item" and entry is not None and entry.topic == "allergic_reaction":
-                return e
-        return None
+    def _reacted_to(self, e: Entity) -> bool:
+        entry = self.store.lexicon_entry(e.entity, e.value)
+        return entry is not None and entry.reactions
 
     def _gives_way(self, off_topic: Entity, u: Understanding) -> bool:
         """An off-topic value that is `declined_alone`, next to a side effect
@@ -629,9 +638,8 @@ class Resolver:
             # the best guess, though unsure, was a question about one, or when
             # what the treatment improves is worded as a risk ("could it make my
             # acne scars worse?")
-            cream = self._reaction_to_cream(subject, u)
-            if cream is not None:
-                return self._about(cream, GENERAL)
+            if self._reaction(u):
+                return self._about(ALLERGIC_REACTION, GENERAL)
             guesses = _guesses(u)
             symptom_guess = bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS
             risk = entry is not None and entry.topic == "benefits" and _RISK_WORDING.search(u.text) is not None

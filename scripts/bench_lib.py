@@ -45,6 +45,7 @@ QUESTION_SETS = (
     ("probe21_questions.jsonl", "probe 21"),
     ("probe22_questions.jsonl", "probe 22"),
     ("probe23_questions.jsonl", "probe 23"),
+    ("probe24_questions.jsonl", "probe 24"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -418,7 +418,7 @@ REQUIRED_LEXICON = {
     ("care_item", "moisturiser"): ("aftercare", True),
     ("care_item", "harsh_products"): ("aftercare", True),
     ("care_item", "washing"): ("aftercare", False),
-    ("care_item", "numbing_cream"): ("allergic_reaction", True),
+    ("care_item", "numbing_cream"): ("pain_discomfort", True),
 }
 
 # Words that would fire on ordinary sentences about microneedling.

@@ -256,7 +256,21 @@ def resolver(runtime) -> Resolver:
         ),
         ("ask_aftercare", [("care_item", "actives")], "retinol before and after?", ("aftercare", GENERAL)),
         ("ask_aftercare", [("care_item", "actives")], "retinol the night after?", ("aftercare", GENERAL)),
-        ("ask_symptom", [("care_item", "numbing_cream")], "can I use numbing cream", ("allergic_reaction", GENERAL)),
+        # the numbing cream: pain, unless a reaction to it is the question
+        ("ask_symptom", [("care_item", "numbing_cream")], "can I use numbing cream", ("pain_discomfort", GENERAL)),
+        ("ask_safety", [("care_item", "numbing_cream")], "is numbing cream safe?", ("allergic_reaction", GENERAL)),
+        (
+            "ask_symptom",
+            [("care_item", "numbing_cream")],
+            "very bad reaction to lidocaine numbing cream",
+            ("allergic_reaction", GENERAL),
+        ),
+        (
+            "ask_symptom",
+            [("care_item", "numbing_cream"), ("side_effect", "redness"), ("side_effect", "itching")],
+            "numbing cream made my skin blotchy and itchy",
+            ("allergic_reaction", GENERAL),
+        ),
         # a sun question that names no care item but a symptom: the symptom
         ("ask_sun", [("side_effect", "redness")], "looks sunburnt after", ("redness", GENERAL)),
         (
@@ -301,7 +315,7 @@ def resolver(runtime) -> Resolver:
             "ask_practitioner",
             [("care_item", "numbing_cream")],
             "do you use numbing cream",
-            ("allergic_reaction", GENERAL),
+            ("pain_discomfort", GENERAL),
         ),
         ("ask_practitioner", [("side_effect", "bruising")], "who is more prone to bruising", ("bruising", GENERAL)),
         ("ask_practitioner", [], "who should do my microneedling", ("practitioner_choice", GENERAL)),

@@ -56,6 +56,7 @@ THRESHOLDS = {
     # wrong, and are fixed only where a fix generalises
     "probe22_questions.jsonl": (0.75, 0.15),
     "probe23_questions.jsonl": (0.85, 0.10),
+    "probe24_questions.jsonl": (0.85, 0.10),
 }
 
 
