@@ -160,9 +160,9 @@ class LexiconEntry(_Strict):
     # articles cover: "psoriasis on his scalp, can he do it for hair loss?" is
     # about psoriasis; "does it help hair loss?" is declined.
     declined_alone: bool = False
-    # A product the articles say some people react to (numbing cream): a
-    # symptom they do not name next to it, or a risk question about it, is
-    # about allergic reactions; other questions about it take its topic.
+    # A product the articles say some people react to (numbing cream): a skin
+    # reaction next to it, a reaction or sensitivity to it, or a risk question
+    # about it is about allergic reactions; other questions take its topic.
     reactions: bool = False
     # A kind of microneedling the articles do not describe ("RF microneedling"):
     # beside a care item too, it gives way, and the answer says this first.
@@ -200,6 +200,14 @@ class LexiconEntry(_Strict):
     def _caveat_when_answered(cls, value: Optional[str], values: Dict) -> Optional[str]:
         if value is not None and not values.get("declined_alone"):
             raise ValueError("only a declined_alone value is ever answered beside, so only it has a caveat")
+        if value is not None and not value.strip():
+            raise ValueError("an empty caveat says nothing; leave it out")
+        return value
+
+    @validator("reactions")
+    def _reactions_of_products(cls, value: bool, values: Dict) -> bool:
+        if value and values.get("entity") != "care_item":
+            raise ValueError("only a care_item (a product) is something people react to")
         return value
 
     @validator("symptom_topic")

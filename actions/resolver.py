@@ -79,14 +79,17 @@ _BEFORE_TREATMENT = re.compile(
     r"|pre[\s-]?(?:treatment|procedure|microneedling)|prepar(?:e|es|ed|ing|ation)|prep for"
     # "can you get microneedling if you use tretinoin?": in use at the time
     r"|(?:if|while|whilst) (?:i|you|i'm|im|i am|you're) (?:use|using|on|take|taking)"
-    r"|(?:while|whilst) (?:on|using|taking)"
+    # "can I get microneedling while on tretinoin?" (not "shower while on holiday")
+    r"|(?:get|have|do|book)\w* (?:microneedling|it|the treatment|a session) (?:while|whilst) (?:on|using|taking)"
     # "... before I go in for it?"
     r"|before (?:i|you|we) (?:go in|come in|go for|book|start))\b",
     re.IGNORECASE,
 )
 # "how long should I wait before using retinol again?", "2 days ago": after it
 _AFTER_TREATMENT = re.compile(
-    r"\b(after|afterwards?|post|following|since|aftercare|ago|yesterday|again|healed|healing)\b", re.IGNORECASE
+    r"\b(after|afterwards?|post|following|since|aftercare|ago|yesterday|again|healed|healing|just had"
+    r"|had (?:my |the )?(?:microneedling|treatment|session|procedure)|had it done)\b",
+    re.IGNORECASE,
 )
 
 # "itchy red bumps, is that an allergy?", "... was that a reaction?", "allergic
@@ -98,8 +101,10 @@ _ASKS_IF_ALLERGIC = re.compile(
     r"\b(?:(?:is|was) (?:that|this|it)|am i having|could (?:that|this|it) be)\s+"
     r"(?:(?:an?\s+)?(?:allergic reaction|allergy)|an?\s+reaction)\b|\ballerg(?:y|ic)\s*\?+\s*$"
     # "can you be allergic to microneedling itself?", "alergic to lidocaine",
-    # "could I react to the glide serum?"
-    r"|\ball?erg(?:ic|y) to\b|\b(?:could|would|will|might|can|do|does) (?:i|you|people|someone|anyone) react\b",
+    # "could I react to the glide serum?" (a product: not "react to sunlight")
+    r"|\ball?erg(?:ic|y) to\b"
+    r"|\breact(?:ion)? (?:badly )?to (?:the |a |an |any |their |your |my )?(?:\w+ )?"
+    r"(?:serums?|creams?|products?|numbing|an?a?esthetics?|lidocaine|gels?|ingredients?|needles?|nickel|metal)\b",
     re.IGNORECASE,
 )
 # "What happens on microneedling day 2?" asks about the recovery, not what
@@ -140,14 +145,21 @@ _RISK_WORDING = re.compile(
     re.IGNORECASE,
 )
 
-_COMPARES = re.compile(r"\b(vs|versus|than|compared?|comparison|difference|differ|better)\b", re.IGNORECASE)
+_COMPARES = re.compile(
+    r"\b(vs|versus|than|compared?|comparison|difference|differ\w*|or (?:regular|normal|standard|traditional|plain))\b",
+    re.IGNORECASE,
+)
 
-_REACTS = re.compile(r"\b(react\w*|sensitiv\w*|intoleran\w*|side[\s-]?effects?)\b", re.IGNORECASE)
+_REACTS = re.compile(
+    r"\b(react\w*|sensitiv(?:e|ity) to|intoleran\w*|(?:cause|causes|caused|have|has|any) side[\s-]?effects?)\b",
+    re.IGNORECASE,
+)
 
 # Questions about risks in general.
 _RISK_INTENTS = ("ask_safety", "ask_go_wrong", "ask_side_effects")
 
-# ... and never a question about an improvement: "can it make my acne scars worse?"
+# Wording that makes what the treatment improves a risk even in a question
+# about improvements: "can it make my acne scars worse?"
 _WORSE = re.compile(r"\b(worse|worsen\w*|deeper|more (?:visible|noticeable|obvious))\b", re.IGNORECASE)
 
 # Question types about something that happens after treatment: a value with a
@@ -445,15 +457,14 @@ class Resolver:
         whose topic is ignored counts only when `risk_worded` gives it its
         symptom reading. With `improvements_last`, what the treatment improves
         comes after any other value of its type: in "I'm 16 with acne scars, am
-        I old enough?" the age is the subject; without it, before: "is it
-        helpful for acne-pitted scars?" is about the scars, not active acne.
+        I old enough?" the age is the subject.
 
         Within a type, a value the articles name comes before one they do not:
         "itchy skin, is that an allergic reaction?" is about allergic reactions.
         """
         for entity_type in order:
             usable = [
-                (((entry.topic == "benefits") == improvements_last, not entry.named_in_articles), e)
+                ((entry.topic == "benefits" and improvements_last, not entry.named_in_articles), e)
                 for e in entities
                 if e.entity == entity_type
                 and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
@@ -512,7 +523,7 @@ class Resolver:
                 return Entity("skin_condition", entry.before_treatment)
         return None
 
-    def _run_up(self, intent: str, u: Understanding) -> Optional[Decision]:
+    def _run_up(self, intent: Optional[str], u: Understanding) -> Optional[Decision]:
         """A question about the run-up to treatment that names nothing with a
         `before_treatment` reading. The articles' one word on the run-up is who
         should wait or avoid it: "how do I prepare for my session?" is answered
@@ -536,16 +547,18 @@ class Resolver:
 
     def _reaction(self, u: Understanding) -> bool:
         """ "Why does my skin itch after applying numbing cream?", "numbing
-        cream made my skin blotchy and itchy": a symptom the articles do not
-        name (or an allergic reaction), next to a product they say some people
-        react to (lexicon `reactions`), is about that reaction; so is a
-        reaction or sensitivity to it ("very bad reaction to lidocaine")."""
+        cream made my skin blotchy and itchy": a skin reaction (itching, a
+        rash, bumps, an allergic reaction) next to a product the articles say
+        some people react to (lexicon `reactions`) is about that reaction; so
+        is a reaction or sensitivity to it ("very bad reaction to lidocaine")."""
         if not any(self._reacted_to(e) for e in u.entities):
             return False
         return _REACTS.search(u.text) is not None or any(
             e.entity == "side_effect"
             and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
-            and (not entry.named_in_articles or entry.topic == "allergic_reaction")
+            # a skin reaction (itching, a rash, bumps), not "what does it feel
+            # like?" or scabbing
+            and entry.topic in ("allergic_reaction", "side_effects_overview")
             for e in u.entities
         )
 
@@ -631,6 +644,10 @@ class Resolver:
         asked_about = self._asked_about(u)
         if asked_about is not None:
             return self._about(asked_about, GENERAL)
+        if _asks_before_treatment(u.text):
+            run_up = self._run_up(None, u)
+            if run_up is not None:
+                return run_up
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)

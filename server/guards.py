@@ -126,7 +126,9 @@ class RateLimiter:
     def allow_sender(self, sender: str) -> bool:
         """The per-conversation limit alone: for messaging platforms, whose
         requests all come from the platform's servers, not the patient's."""
-        return self._allow("sender:" + sender, self.per_sender, self._now())
+        # its own key space: a web client naming itself "twilio:..." must not
+        # use up a patient's allowance
+        return self._allow("platform:" + sender, self.per_sender, self._now())
 
     def first_refusal(self, sender: str) -> bool:
         """True once a minute per sender: a messaging platform bills every

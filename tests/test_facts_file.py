@@ -421,6 +421,11 @@ REQUIRED_LEXICON = {
     ("care_item", "numbing_cream"): ("pain_discomfort", True),
 }
 
+# products the articles say some people react to: a skin reaction next to
+# them is about allergic reactions
+REACTED_TO = {"numbing_cream", "patch_test"}
+
+
 # Words that would fire on ordinary sentences about microneedling.
 TOO_GENERIC = {
     "skin",
@@ -457,6 +462,7 @@ def test_required_lexicon_entries(store: FactsStore) -> None:
     assert "scarring.risk_group" in keloid.facts
     darker = store.lexicon_entry("skin_condition", "darker_skin")
     assert "hyperpigmentation.risk_group" in darker.facts
+    assert {e.value for e in store.lexicon if e.reactions} == REACTED_TO
 
 
 def test_lexicon_references_exist(store: FactsStore) -> None:

@@ -211,6 +211,10 @@ def test_lexicon_errors(tmp_path: Path) -> None:
     data["lexicon"][0]["caveat"] = "Not covered."
     message = load_error(write(tmp_path, data))
     assert "field caveat: only a declined_alone value is ever answered beside" in message
+    data["lexicon"][0]["caveat"] = None
+    data["lexicon"][0]["reactions"] = True
+    message = load_error(write(tmp_path, data))
+    assert "field reactions: only a care_item (a product) is something people react to" in message
 
 
 def test_invalid_yaml(tmp_path: Path) -> None:

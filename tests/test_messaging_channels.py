@@ -249,6 +249,19 @@ def test_twilio_flood_and_overlong_messages_are_refused_politely(bot, platforms)
     assert bodies[-1] == TOO_MANY_TEXT
 
 
+def test_web_clients_cannot_use_up_a_platform_patients_allowance(monkeypatch) -> None:
+    from server.guards import RateLimiter
+
+    monkeypatch.setenv("RATE_LIMIT_PER_SENDER", "2")
+    monkeypatch.setenv("RATE_LIMIT_EXEMPT", "")
+    limiter = RateLimiter()
+    patient = "twilio:whatsapp:+447700900123"
+    for _ in range(3):  # a REST client naming itself after the patient
+        limiter.allow("203.0.113.9", patient)
+    assert limiter.allow_sender(patient) and limiter.allow_sender(patient)
+    assert not limiter.allow_sender(patient)
+
+
 def test_channels_are_off_without_their_variables() -> None:
     with running_bot("channels-off") as plain:
         status, _ = post(f"{plain.rasa_url}/webhooks/telegram/webhook", b"{}", {"Content-Type": "application/json"})

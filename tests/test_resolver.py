@@ -165,14 +165,15 @@ def resolver(runtime) -> Resolver:
         # the run-up to treatment: who should wait or avoid it
         ("ask_prevention", [], "What should I avoid before the treatment?", ("contraindications", GENERAL)),
         ("ask_aftercare", [], "how do I prepare for my session?", ("contraindications", GENERAL)),
-        # what it improves comes first in a question about what it improves ...
+        # a condition named beside what it improves comes first (found by
+        # review: a contraindication must not be dropped)
         (
             "ask_benefits",
-            [("skin_condition", "active_acne"), ("skin_condition", "acne_scars")],
-            "Is dermaroller treatment helpful for acne-pitted scars?",
-            ("benefits", GENERAL),
+            [("skin_condition", "rosacea"), ("skin_condition", "acne_scars")],
+            "I have rosacea, will microneedling help my acne scars?",
+            ("contraindications", GENERAL),
         ),
-        # ... unless it is worded as getting worse
+        # what it improves, worded as getting worse, is a risk
         (
             "ask_benefits",
             [("skin_condition", "acne_scars")],
@@ -257,6 +258,34 @@ def resolver(runtime) -> Resolver:
         ("ask_aftercare", [("care_item", "actives")], "retinol before and after?", ("aftercare", GENERAL)),
         ("ask_aftercare", [("care_item", "actives")], "retinol the night after?", ("aftercare", GENERAL)),
         # the numbing cream: pain, unless a reaction to it is the question
+        # (found by review: "what does it feel like", scabbing, "sensitive
+        # skin" and sunlight are not reactions to it)
+        (
+            "ask_what_is",
+            [("side_effect", "treatment_feel"), ("care_item", "numbing_cream")],
+            "what does it feel like with numbing cream?",
+            ("pain_discomfort", GENERAL),
+        ),
+        (
+            "ask_symptom",
+            [("side_effect", "scabbing"), ("care_item", "numbing_cream")],
+            "will there be scabbing if you use numbing cream?",
+            ("dryness", GENERAL),
+        ),
+        ("ask_sun", [("care_item", "sun")], "can you react to sunlight after microneedling?", ("sun_protection", GENERAL)),
+        (
+            "ask_symptom",
+            [("side_effect", "itching"), ("care_item", "patch_test")],
+            "I got itchy after my patch test",
+            ("allergic_reaction", GENERAL),
+        ),
+        # "while on holiday" after treatment is not the run-up
+        (
+            "ask_suitability",
+            [("care_item", "washing")],
+            "is it ok to shower while on holiday? had microneedling",
+            ("aftercare", GENERAL),
+        ),
         ("ask_symptom", [("care_item", "numbing_cream")], "can I use numbing cream", ("pain_discomfort", GENERAL)),
         ("ask_safety", [("care_item", "numbing_cream")], "is numbing cream safe?", ("allergic_reaction", GENERAL)),
         (
@@ -557,6 +586,13 @@ def test_a_kind_of_microneedling_gives_way_to_what_the_articles_cover_with_a_cav
         "ask_symptom", [variant, ("side_effect", "pain_discomfort")], "is RF microneedling more painful than regular"
     )
     assert resolver.decide(compared).kind == "out_of_scope"
+    either = understood("ask_suitability", [variant, ("skin_condition", "acne_scars")], "RF or regular microneedling?")
+    assert resolver.decide(either).kind == "out_of_scope"
+    # "better" alone compares nothing
+    healing = understood(
+        "ask_duration", [("side_effect", "redness"), variant], "when will the redness get better after RF microneedling?"
+    )
+    assert (resolver.decide(healing).kind, resolver.decide(healing).topic) == ("answer", "redness")
     # what is not a kind of microneedling is not answered beside a care item
     scalp = understood("ask_aftercare", [("care_item", "washing"), ("off_topic", "unrelated_body_topic")], "scalp wash")
     assert resolver.decide(scalp).kind == "out_of_scope"

@@ -56,7 +56,9 @@ THRESHOLDS = {
     # wrong, and are fixed only where a fix generalises
     "probe22_questions.jsonl": (0.75, 0.15),
     "probe23_questions.jsonl": (0.85, 0.10),
-    "probe24_questions.jsonl": (0.85, 0.10),
+    # written to avoid every angle already taken: arrived at 77.0% right,
+    # 19.0% wrong
+    "probe24_questions.jsonl": (0.85, 0.12),
 }
 
 
