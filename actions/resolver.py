@@ -528,8 +528,9 @@ class Resolver:
         `before_treatment` reading. The articles' one word on the run-up is who
         should wait or avoid it: "how do I prepare for my session?" is answered
         from the contraindications; an aftercare item ("can I drink coffee
-        before?", "spray tan before microneedling?") they say nothing about
-        beforehand, so it is declined rather than answered with aftercare."""
+        before microneedling?", "spray tan before my appointment?") they say
+        nothing about beforehand, so it is declined rather than answered with
+        aftercare."""
         named = [
             entry
             for e in u.entities
@@ -572,7 +573,7 @@ class Resolver:
         the articles name; a kind of microneedling (a value with a caveat) also
         next to a care item ("washing my face after RF microneedling"). Never
         when the message compares it with something, as the articles compare
-        nothing ("is RF microneedling better for scars?")."""
+        nothing ("is RF microneedling more painful than regular?")."""
         entry = self.store.lexicon_entry(off_topic.entity, off_topic.value)
         if entry is None or not entry.declined_alone or _COMPARES.search(u.text):
             return False
@@ -650,13 +651,13 @@ class Resolver:
                 return run_up
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
+            if self._reaction(u):
+                return self._about(ALLERGIC_REACTION, GENERAL)
             entry = self.store.lexicon_entry(subject.entity, subject.value)
             # "got loads of pimples since my session": read as a symptom when
             # the best guess, though unsure, was a question about one, or when
             # what the treatment improves is worded as a risk ("could it make my
             # acne scars worse?")
-            if self._reaction(u):
-                return self._about(ALLERGIC_REACTION, GENERAL)
             guesses = _guesses(u)
             symptom_guess = bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS
             risk = entry is not None and entry.topic == "benefits" and _RISK_WORDING.search(u.text) is not None
