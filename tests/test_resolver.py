@@ -272,7 +272,12 @@ def resolver(runtime) -> Resolver:
             "will there be scabbing if you use numbing cream?",
             ("dryness", GENERAL),
         ),
-        ("ask_sun", [("care_item", "sun")], "can you react to sunlight after microneedling?", ("sun_protection", GENERAL)),
+        (
+            "ask_sun",
+            [("care_item", "sun")],
+            "can you react to sunlight after microneedling?",
+            ("sun_protection", GENERAL),
+        ),
         (
             "ask_symptom",
             [("side_effect", "itching"), ("care_item", "patch_test")],
@@ -590,7 +595,9 @@ def test_a_kind_of_microneedling_gives_way_to_what_the_articles_cover_with_a_cav
     assert resolver.decide(either).kind == "out_of_scope"
     # "better" alone compares nothing
     healing = understood(
-        "ask_duration", [("side_effect", "redness"), variant], "when will the redness get better after RF microneedling?"
+        "ask_duration",
+        [("side_effect", "redness"), variant],
+        "when will the redness get better after RF microneedling?",
     )
     assert (resolver.decide(healing).kind, resolver.decide(healing).topic) == ("answer", "redness")
     # what is not a kind of microneedling is not answered beside a care item
