@@ -363,10 +363,9 @@ class Resolver:
         asked_about = self._asked_about(u)
         if asked_about is not None:
             return self._about(asked_about, aspect)
-        if _asks_before_treatment(u.text):
-            run_up = self._run_up(intent, u)
-            if run_up is not None:
-                return run_up
+        run_up = self._run_up(intent, u)
+        if run_up is not None:
+            return run_up
         risk_worded = _RISK_WORDING.search(u.text) is not None
         subject = self._subject(
             u.entities,
@@ -530,7 +529,9 @@ class Resolver:
         from the contraindications; an aftercare item ("can I drink coffee
         before microneedling?", "spray tan before my appointment?") they say
         nothing about beforehand, so it is declined rather than answered with
-        aftercare."""
+        aftercare. None when the question is not about the run-up."""
+        if not _asks_before_treatment(u.text):
+            return None
         named = [
             entry
             for e in u.entities
@@ -645,10 +646,9 @@ class Resolver:
         asked_about = self._asked_about(u)
         if asked_about is not None:
             return self._about(asked_about, GENERAL)
-        if _asks_before_treatment(u.text):
-            run_up = self._run_up(None, u)
-            if run_up is not None:
-                return run_up
+        run_up = self._run_up(None, u)
+        if run_up is not None:
+            return run_up
         subject = self._subject(u.entities, _DEFAULT_ORDER)
         if subject is not None:
             if self._reaction(u):

@@ -70,9 +70,9 @@ async def pass_on(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> None:
     """Hand a verified message to the bot, unless it is too long or one too many."""
-    limiter = shared_rate_limiter()
-    if not limiter.allow_sender(f"{channel}:{sender}"):
-        if limiter.first_refusal(f"{channel}:{sender}"):
+    limiter, key = shared_rate_limiter(), f"{channel}:{sender}"
+    if not limiter.allow_sender(key):
+        if limiter.first_refusal(key):
             await output.send_text_message(sender, TOO_MANY_TEXT)
         return
     if len(text) > MAX_MESSAGE_CHARS:
