@@ -59,6 +59,7 @@ eval: train
 	  tests/data/probe19_questions.jsonl tests/data/probe20_questions.jsonl \
 	  tests/data/probe21_questions.jsonl tests/data/probe22_questions.jsonl \
 	  tests/data/probe23_questions.jsonl tests/data/probe24_questions.jsonl \
+	  tests/data/probe25_questions.jsonl tests/data/probe26_questions.jsonl \
 	  tests/data/safety_questions.jsonl
 
 # Speed, memory and understanding against Rasa's default config, measured in

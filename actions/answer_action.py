@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contract, runtime
 from actions.composer import Reply
-from actions.resolver import Entity, Understanding
+from actions.resolver import EXCLUDED_ROLE, Entity, Understanding
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def understanding_from_parse(
 ) -> Understanding:
     """What the resolver needs from a parsed message (Rasa's parse format)."""
     intent = latest.get("intent") or {}
+    named = [e for e in latest.get("entities") or [] if e.get("entity") and e.get("value") is not None]
     return Understanding(
         intent=intent.get("name"),
         confidence=float(intent.get("confidence") or 0.0),
@@ -35,11 +36,8 @@ def understanding_from_parse(
             for r in latest.get("intent_ranking") or []
             if r.get("name")
         ],
-        entities=[
-            Entity(str(e.get("entity")), str(e.get("value")))
-            for e in latest.get("entities") or []
-            if e.get("entity") and e.get("value") is not None
-        ],
+        entities=[Entity(str(e["entity"]), str(e["value"])) for e in named if e.get("role") != EXCLUDED_ROLE],
+        excluded=[Entity(str(e["entity"]), str(e["value"])) for e in named if e.get("role") == EXCLUDED_ROLE],
         text=str(latest.get("text") or ""),
         focus_topic=focus_topic,
         focus_aspect=focus_aspect,

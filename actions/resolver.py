@@ -141,7 +141,9 @@ _IGNORED_SUBJECT_TOPICS: Dict[str, Tuple[str, ...]] = {
 # ... but only when the message words it as a risk: "is it safe for my acne
 # scars?" asks about safety; "can it make my acne scars worse?" about scarring.
 _RISK_WORDING = re.compile(
-    r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|make|makes|made|deeper|permanent|darken\w*)\b",
+    r"\b(worse|worsen\w*|caus\w*|give|gives|gave|leave|leaves|deeper|permanent|darken\w*"
+    # not "would it make a visible difference to my scars?"
+    r"|(?:make|makes|made)(?!\s+(?:a|any|much|no)?\s*(?:\w+\s+)?difference))\b",
     re.IGNORECASE,
 )
 
@@ -165,6 +167,11 @@ _WORSE = re.compile(r"\b(worse|worsen\w*|deeper|more (?:visible|noticeable|obvio
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
 _SYMPTOM_INTENTS = ("ask_symptom", "ask_duration", "ask_cause", "ask_manage", "ask_seek_help", "ask_recovery")
+
+# Question types whose own topic does not answer "besides redness, what else
+# ...?" (the others), when nothing else is named: the side effects overview
+# does. "Aside from bruising, what are the risks?" keeps its own topic.
+_OTHERS_ASKED_INTENTS = ("ask_manage", "ask_symptom", "ask_cause", "ask_duration")
 
 # ... and those, with aftercare, where what the treatment improves ("acne
 # scars") is what it was done for, unless worded as a risk.
@@ -212,6 +219,10 @@ class Entity:
 
 ALLERGIC_REACTION = Entity("side_effect", "allergic_reaction")
 
+# The entity role NLU gives a value the message sets aside ("besides redness,
+# what else can happen?"): never the subject.
+EXCLUDED_ROLE = "excluded"
+
 
 @dataclass
 class Decision:
@@ -238,6 +249,8 @@ class Understanding:
     focus_aspect: Optional[str] = None
     # payloads of the buttons last offered, so "2" or "the second one" can pick
     offered: Sequence[str] = ()
+    # values set aside ("apart from the peeling, ..."), not in `entities`
+    excluded: Sequence[Entity] = ()
 
 
 _ORDINALS = {
@@ -336,6 +349,9 @@ class Resolver:
             return Decision("out_of_scope", subject=emergency)
         if u.intent in ("out_of_scope", "ask_contact"):
             named = self._named_subject(u.entities) if self._weak_decline(u) else None
+            if named is None and u.confidence < UNSURE_WITHOUT_SUBJECT:
+                # "boxing class tomorrow night, I get properly sweaty. skip it?"
+                named = self._named_subject(u.entities, ("care_item",))
             if named:
                 return self._about(named, GENERAL)
             return Decision("out_of_scope" if u.intent == "out_of_scope" else "contact")
@@ -373,6 +389,7 @@ class Resolver:
             _IGNORED_SUBJECT_TOPICS.get(intent, ()),
             risk_worded=risk_worded,
             improvements_last=intent != "ask_benefits",
+            care_topic=default_topic,
         )
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
@@ -389,6 +406,9 @@ class Resolver:
             # question happened after the treatment
             after = intent == "ask_aftercare" and subject.entity == "skin_condition"
             return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS or risk_reading or after)
+        if intent in _OTHERS_ASKED_INTENTS and self._sets_aside_a_side_effect(u):
+            # "apart from the swelling, what else can happen?"
+            return Decision("answer", topic="side_effects_overview", aspect=GENERAL)
         if u.focus_topic and intent in _FOCUS_INTENTS:
             if default_topic is None or _REFERS_BACK.search(u.text):
                 return Decision("answer", topic=u.focus_topic, aspect=aspect)
@@ -426,6 +446,18 @@ class Resolver:
             caused = self._named_subject([e for e in u.entities if e.entity == "side_effect"])
             if caused is not None:
                 return self._about(caused, aspect)
+        if (
+            intent in ("ask_suitability", "ask_safety")
+            and entry is not None
+            and entry.entity == "care_item"
+            and entry.topic == "aftercare"
+            and not entry.named_in_articles
+            and _AFTER_TREATMENT.search(u.text) is None
+        ):
+            # "I smoke, can I still get microneedling?": whether the treatment
+            # suits someone with that habit, which the articles leave to who
+            # should avoid it and the practitioner, not what to do afterwards
+            return Decision("answer", topic="contraindications", aspect=aspect)
         if entry is not None and entry.topic == "benefits" and intent in _AFTER_INTENTS and not risk_worded:
             # "How long is the recovery for acne scar microneedling?": what
             # the treatment is for, not a symptom
@@ -451,6 +483,7 @@ class Resolver:
         ignored_topics: Sequence[str] = (),
         risk_worded: bool = True,
         improvements_last: bool = True,
+        care_topic: Optional[str] = None,
     ) -> Optional[Entity]:
         """The first entity of the first type in `order` that has a topic; one
         whose topic is ignored counts only when `risk_worded` gives it its
@@ -459,11 +492,21 @@ class Resolver:
         I old enough?" the age is the subject.
 
         Within a type, a value the articles name comes before one they do not:
-        "itchy skin, is that an allergic reaction?" is about allergic reactions.
+        "itchy skin, is that an allergic reaction?" is about allergic reactions;
+        and a care item of `care_topic` (the question type's own) before the
+        others: "is my tinted moisturiser with SPF 15 enough?" asks about sun
+        protection.
         """
         for entity_type in order:
             usable = [
-                ((entry.topic == "benefits" and improvements_last, not entry.named_in_articles), e)
+                (
+                    (
+                        entry.topic == "benefits" and improvements_last,
+                        entity_type == "care_item" and care_topic is not None and entry.topic != care_topic,
+                        not entry.named_in_articles,
+                    ),
+                    e,
+                )
                 for e in entities
                 if e.entity == entity_type
                 and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
@@ -480,6 +523,7 @@ class Resolver:
             u.confidence < UNSURE_WITHOUT_SUBJECT
             and u.focus_topic is None
             and self._subject(u.entities, _DEFAULT_ORDER) is None
+            and not self._sets_aside_a_side_effect(u)
             and not _MENTIONS_TREATMENT.search(u.text)
         )
 
@@ -589,9 +633,12 @@ class Resolver:
             for e in u.entities
         )
 
-    def _named_subject(self, entities: Sequence[Entity]) -> Optional[Entity]:
-        """A side effect or skin condition the articles name, not a benefit."""
-        for entity_type in ("side_effect", "skin_condition"):
+    def _named_subject(
+        self, entities: Sequence[Entity], types: Sequence[str] = ("side_effect", "skin_condition")
+    ) -> Optional[Entity]:
+        """A side effect or skin condition (or other `types`) the articles
+        name, not a benefit."""
+        for entity_type in types:
             for e in entities:
                 entry = self.store.lexicon_entry(e.entity, e.value)
                 if (
@@ -662,7 +709,12 @@ class Resolver:
             symptom_guess = bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS
             risk = entry is not None and entry.topic == "benefits" and _RISK_WORDING.search(u.text) is not None
             return self._about(subject, GENERAL, as_symptom=symptom_guess or risk)
+        if self._sets_aside_a_side_effect(u):
+            return Decision("answer", topic="side_effects_overview", aspect=GENERAL)
         return self._clarify(u) or Decision("fallback")
+
+    def _sets_aside_a_side_effect(self, u: Understanding) -> bool:
+        return any(e.entity == "side_effect" for e in u.excluded)
 
     def _clarify(self, u: Understanding) -> Optional[Decision]:
         guesses = _guesses(u)

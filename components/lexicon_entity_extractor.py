@@ -15,7 +15,9 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from actions.facts_store import load_facts
+from actions.resolver import EXCLUDED_ROLE
 from components.compiled_file import CompiledFileComponent
+from components.exclusions import excluded_spans
 from components.lexicon_matcher import LexiconMatcher
 
 
@@ -50,6 +52,7 @@ class LexiconEntityExtractor(CompiledFileComponent, EntityExtractorMixin):
             text = message.get(TEXT)
             if not isinstance(text, str) or not text:
                 continue
+            set_aside = excluded_spans(text)
             found = [
                 {
                     "entity": m.entity,
@@ -57,6 +60,8 @@ class LexiconEntityExtractor(CompiledFileComponent, EntityExtractorMixin):
                     "start": m.start,
                     "end": m.end,
                     "confidence_entity": 1.0,
+                    # "besides redness, what else?": not the subject
+                    **({"role": EXCLUDED_ROLE} if any(a <= m.start < b for a, b in set_aside) else {}),
                 }
                 for m in self._matcher.match(text)
             ]

@@ -46,6 +46,8 @@ QUESTION_SETS = (
     ("probe22_questions.jsonl", "probe 22"),
     ("probe23_questions.jsonl", "probe 23"),
     ("probe24_questions.jsonl", "probe 24"),
+    ("probe25_questions.jsonl", "probe 25"),
+    ("probe26_questions.jsonl", "probe 26"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

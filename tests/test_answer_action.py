@@ -71,6 +71,13 @@ def test_one_turn(runtime, text, intent, entities, kind, topic) -> None:
     assert slots["disclaimer_shown"] is True
 
 
+def test_an_entity_set_aside_by_nlu_is_not_the_subject(runtime) -> None:
+    t = tracker("besides redness, what other side effects are there?", "ask_side_effects")
+    t.latest_message["entities"] = [{"entity": "side_effect", "value": "redness", "role": "excluded"}]
+    custom = the_contract(run(t)[0])
+    assert custom["topics"][0] == "side_effects_overview"
+
+
 def test_disclaimer_once_per_conversation(runtime) -> None:
     first, slots = run(tracker("what is microneedling", "ask_what_is"))
     again, _ = run(tracker("what is microneedling", "ask_what_is", slots=slots))

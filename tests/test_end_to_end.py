@@ -54,6 +54,8 @@ TABLE = [
     ("is RF microneedling better than regular microneedling?", "out_of_scope", None, ["don't have information"]),
     ("how much does microneedling cost?", "out_of_scope", None, ["don't have information"]),
     ("what dose of ibuprofen for a headache", "out_of_scope", None, ["don't have information"]),
+    # NLU sets redness aside (entity role "excluded"), the action asks about the rest
+    ("besides redness, what other side effects are there?", "answer", "side_effects_overview", ["Source"]),
     ("hello", "smalltalk", None, ["microneedling"]),
     ("are you a bot?", "smalltalk", None, ["chatbot"]),
 ]

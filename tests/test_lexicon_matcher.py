@@ -86,6 +86,16 @@ def test_longest_match_wins(lexicon_matcher) -> None:
     assert found(lexicon_matcher, "What skin conditions can microneedling make worse?") == [
         ("skin_condition", "skin_conditions")
     ]
+    # "run" in "run by a nurse" is not exercise; a hyaluronic acid serum hydrates
+    assert found(lexicon_matcher, "the clinic is run by a nurse") == []
+    assert found(lexicon_matcher, "hyaluronic acid serum after microneedling") == [("care_item", "moisturiser")]
+    assert found(lexicon_matcher, "back on my exfoliating acids") == [("care_item", "actives")]
+    # cuts and cat scratches are open wounds; scratching an itch is not
+    assert found(lexicon_matcher, "open cuts from my cat scratching me") == [
+        ("skin_condition", "open_wounds"),
+        ("skin_condition", "open_wounds"),
+    ]
+    assert found(lexicon_matcher, "I keep scratching my face") == []
 
 
 @pytest.mark.parametrize(
@@ -95,7 +105,9 @@ def test_longest_match_wins(lexicon_matcher) -> None:
         ("trying to work out if I can go to a wedding 2 days later", []),
         ("Burning Questions About Microneedling, Answered", []),
         ("red carpet ready after microneedling?", []),
-        ("can I drink red wine after", []),
+        # red wine is a drink, not redness
+        ("can I drink red wine after", [("care_item", "lifestyle")]),
+        ("a cheeky glass of red with dinner", [("care_item", "lifestyle")]),
         # the term itself still counts
         ("when can I work out again", [("care_item", "exercise")]),
         ("my skin is burning", [("side_effect", "pain_discomfort")]),

@@ -66,9 +66,28 @@ URGENT = [
     ("how can the redness still be there after 3 weeks?", "prolonged_symptoms"),
     ("how does the redness keep spreading like this", "infection_signs"),
     ("my eye is swollen shut, how do I get the swelling down?", "allergic_signs"),
+    # hives by other names, blisters, infection in lay and non-native words
+    ("itchy raised patches like nettle rash on my neck tonight", "allergic_signs"),
+    ("blisters popping up on my cheeks since i put the balm on", "blisters"),
+    ("cluster of blisters by my mouth, i do get cold sores sometimes", "blisters"),
+    ("face very hot and swollen, yellow water come out", "infection_signs"),
+    ("day 5 and theres a funny smell from my cheek", "infection_signs"),
+    ("one side of my face has gone rock hard and hot", "infection_signs"),
+    ("vision is blurry and my eye is sore after they needled close to it", "eye_problems"),
+    ("it hurts to move my eye since the treatment", "eye_problems"),
+    ("skin on one cheek is going a dusky greyish colour", "skin_colour_change"),
+    ("dizzy, heart racing and my face is swelling", "allergic_signs"),
 ]
 
 NO_ALARM = [
+    # a cold sore is a "fever blister", neither a fever nor blistering skin
+    "got a fever blister 2 days after my microneedling appt, coincidence??",
+    "can microneedling cause blisters",
+    "are blisters normal after microneedling?",
+    # a skin tone, a question about sight, sight that is fine
+    "is microneedling safe for black skin",
+    "can microneedling near the eyes cause blurry vision?",
+    "my vision is fine but my eyes are puffy",
     # "bigger" and "keep" alone are not worsening ("Big" lemmatises to "big")
     "How to Calm Post-Microneedling Redness Quickly Before a Big Event",
     "Is pinpoint bleeding normal and how do I keep it clean?",

@@ -17,6 +17,7 @@ def understood(
     focus: Tuple[Optional[str], Optional[str]] = (None, None),
     confidence: float = 0.9,
     ranking: Sequence[Tuple[str, float]] = (),
+    excluded: Sequence[Tuple[str, str]] = (),
 ) -> Understanding:
     return Understanding(
         intent=intent,
@@ -26,6 +27,7 @@ def understood(
         text=text,
         focus_topic=focus[0],
         focus_aspect=focus[1],
+        excluded=[Entity(e, v) for e, v in excluded],
     )
 
 
@@ -345,6 +347,41 @@ def resolver(runtime) -> Resolver:
             ("side_effects_overview", GENERAL),
         ),
         ("ask_benefits", [("skin_condition", "acne_scars")], "does it help acne scars", ("benefits", GENERAL)),
+        # "make a difference" asks what it improves, "make worse" about a risk
+        (
+            "ask_benefits",
+            [("side_effect", "scarring")],
+            "old chickenpox scars, would microneedling make a visible difference",
+            ("benefits", GENERAL),
+        ),
+        ("ask_go_wrong", [("side_effect", "scarring")], "could it make my scars worse", ("scarring", GENERAL)),
+        # of two care items, the one the question type is about
+        (
+            "ask_sun",
+            [("care_item", "moisturiser"), ("care_item", "sunscreen")],
+            "is my tinted moisturiser with spf 15 enough",
+            ("sun_protection", GENERAL),
+        ),
+        (
+            "ask_aftercare",
+            [("care_item", "sunscreen"), ("care_item", "moisturiser")],
+            "sunscreen or moisturiser first after microneedling?",
+            ("aftercare", GENERAL),
+        ),
+        # a habit the articles do not name: whether the treatment suits the
+        # patient before it, what to do about it after it
+        (
+            "ask_suitability",
+            [("care_item", "lifestyle")],
+            "I smoke, can I still get microneedling?",
+            ("contraindications", GENERAL),
+        ),
+        (
+            "ask_safety",
+            [("care_item", "lifestyle")],
+            "is it safe to drink alcohol after microneedling",
+            ("aftercare", GENERAL),
+        ),
         (
             "ask_practitioner",
             [("care_item", "numbing_cream")],
@@ -504,6 +541,14 @@ def test_out_of_scope(resolver, intent, entities, text, confidence) -> None:
 def test_a_weak_out_of_scope_gives_way_to_a_named_subject(resolver, entities, text, topic) -> None:
     decision = resolver.decide(understood("out_of_scope", entities, text, confidence=0.6))
     assert (decision.kind, decision.topic) == ("answer", topic)
+
+
+def test_a_very_weak_decline_gives_way_to_a_care_item_the_articles_name(resolver) -> None:
+    text = "boxing class tmrw night, i get properly sweaty. skip it"
+    very_weak = understood("out_of_scope", [("care_item", "exercise")], text, confidence=0.35)
+    assert (resolver.decide(very_weak).kind, resolver.decide(very_weak).topic) == ("answer", "aftercare")
+    weak = understood("out_of_scope", [("care_item", "exercise")], text, confidence=0.6)
+    assert resolver.decide(weak).kind == "out_of_scope"
 
 
 def test_a_weak_contact_guess_gives_way_to_a_named_subject(resolver) -> None:
@@ -674,3 +719,21 @@ def test_nothing_to_go_on_is_a_fallback(resolver) -> None:
         understood("nlu_fallback", text="asdf", confidence=0.3, ranking=[("nlu_fallback", 0.3), ("greet", 0.2)])
     )
     assert decision.kind == "fallback"
+
+
+@pytest.mark.parametrize(
+    "intent,entities,text,topic",
+    [
+        ("ask_manage", [], "other than swelling and redness what else can happen", "side_effects_overview"),
+        ("ask_side_effects", [], "besides redness, what other side effects are there?", "side_effects_overview"),
+        ("nlu_fallback", [], "apart from the peeling, anything else?", "side_effects_overview"),
+        # the question's own topic answers the others
+        ("ask_safety", [], "aside from bruising what are the risks", "safety_overall"),
+        # what is left named is the subject
+        ("ask_symptom", [("side_effect", "dryness")], "besides the redness my skin is peeling", "dryness"),
+    ],
+)
+def test_a_side_effect_set_aside_is_not_the_subject(resolver, intent, entities, text, topic) -> None:
+    u = understood(intent, entities, text, excluded=[("side_effect", "redness")], confidence=0.6)
+    decision = resolver.decide(u)
+    assert (decision.kind, decision.topic) == ("answer", topic)

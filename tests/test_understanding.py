@@ -59,6 +59,12 @@ THRESHOLDS = {
     # written to avoid every angle already taken: arrived at 77.0% right,
     # 19.0% wrong
     "probe24_questions.jsonl": (0.85, 0.12),
+    # web-style (25) and messaging-style (26) questions on angles no earlier
+    # set took (jobs, events, sports, fertility treatment, eyes, blisters):
+    # arrived at 77.2% right / 17.8% wrong and 74.2% / 22.7% (their urgent
+    # reports moved to the safety set); fixed only where a fix generalises
+    "probe25_questions.jsonl": (0.78, 0.15),
+    "probe26_questions.jsonl": (0.84, 0.14),
 }
 
 
