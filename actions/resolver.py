@@ -107,6 +107,9 @@ _ASKS_IF_ALLERGIC = re.compile(
     r"(?:serums?|creams?|products?|numbing|an?a?esthetics?|lidocaine|gels?|ingredients?|needles?|nickel|metal)\b",
     re.IGNORECASE,
 )
+# "Is a warm, tender spot a sign of infection?": the sign's cause is the
+# subject, not the symptoms named before it.
+_SIGN_OF_INFECTION = re.compile(r"\b(?:signs?|symptoms?|indications?) of (?:an? )?infect(?:ion|ed)\b", re.IGNORECASE)
 # "What happens on microneedling day 2?" asks about the recovery, not what
 # the treatment is.
 _DAY_AFTER = re.compile(
@@ -168,6 +171,18 @@ _WORSE = re.compile(r"\b(worse|worsen\w*|deeper|more (?:visible|noticeable|obvio
 # `symptom_topic` ("pimples") is answered from that topic here.
 _SYMPTOM_INTENTS = ("ask_symptom", "ask_duration", "ask_cause", "ask_manage", "ask_seek_help", "ask_recovery")
 
+# "Is it safe for people with lichen planus?", "... while taking prednisone?":
+# a safety question about someone with a condition or on a medicine, even one
+# the lexicon does not know, asks who should avoid the treatment.
+_SOMEONE_WITH = re.compile(
+    r"\b(?:for|in) (?:people|persons?|someone|somebody|anyone|those|patients?|clients?|women|men|me|us)"
+    r" (?:with|who (?:have|has|suffer|take|are on|is on)|on|taking|using)\b"
+    r"|\bwhile (?:taking|on|using|suffering)\b"
+    r"|\bif (?:i|you|someone|one) (?:have|has|had|suffer|suffers|take|takes|am on|'m on|is on|are on)\b"
+    r"|\b(?:skin|face|area) with\b|\bwith (?:a )?history of\b",
+    re.IGNORECASE,
+)
+
 # Question types whose own topic does not answer "besides redness, what else
 # ...?" (the others), when nothing else is named: the side effects overview
 # does. "Aside from bruising, what are the risks?" keeps its own topic.
@@ -218,6 +233,7 @@ class Entity:
 
 
 ALLERGIC_REACTION = Entity("side_effect", "allergic_reaction")
+INFECTION = Entity("side_effect", "infection")
 
 # The entity role NLU gives a value the message sets aside ("besides redness,
 # what else can happen?"): never the subject.
@@ -406,6 +422,12 @@ class Resolver:
             # question happened after the treatment
             after = intent == "ask_aftercare" and subject.entity == "skin_condition"
             return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS or risk_reading or after)
+        if (
+            intent == "ask_safety"
+            and _SOMEONE_WITH.search(u.text)
+            and not any(e.entity == "device" for e in u.entities)
+        ):
+            return Decision("answer", topic="contraindications", aspect=aspect)
         if intent in _OTHERS_ASKED_INTENTS and self._sets_aside_a_side_effect(u):
             # "apart from the swelling, what else can happen?"
             return Decision("answer", topic="side_effects_overview", aspect=GENERAL)
@@ -558,6 +580,8 @@ class Resolver:
         before microneedling?")."""
         if _ASKS_IF_ALLERGIC.search(u.text):
             return ALLERGIC_REACTION
+        if _SIGN_OF_INFECTION.search(u.text):
+            return INFECTION
         if not _asks_before_treatment(u.text):
             return None
         for e in u.entities:

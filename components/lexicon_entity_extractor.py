@@ -17,7 +17,7 @@ from rasa.shared.nlu.training_data.message import Message
 from actions.facts_store import load_facts
 from actions.resolver import EXCLUDED_ROLE
 from components.compiled_file import CompiledFileComponent
-from components.exclusions import excluded_spans
+from components.exclusions import set_aside
 from components.lexicon_matcher import LexiconMatcher
 
 
@@ -52,7 +52,8 @@ class LexiconEntityExtractor(CompiledFileComponent, EntityExtractorMixin):
             text = message.get(TEXT)
             if not isinstance(text, str) or not text:
                 continue
-            set_aside = excluded_spans(text)
+            matches = self._matcher.match(text)
+            aside = set_aside(text, [m.start for m in matches])
             found = [
                 {
                     "entity": m.entity,
@@ -61,9 +62,9 @@ class LexiconEntityExtractor(CompiledFileComponent, EntityExtractorMixin):
                     "end": m.end,
                     "confidence_entity": 1.0,
                     # "besides redness, what else?": not the subject
-                    **({"role": EXCLUDED_ROLE} if any(a <= m.start < b for a, b in set_aside) else {}),
+                    **({"role": EXCLUDED_ROLE} if excluded else {}),
                 }
-                for m in self._matcher.match(text)
+                for m, excluded in zip(matches, aside, strict=True)
             ]
             if found:
                 message.set(

@@ -48,6 +48,7 @@ QUESTION_SETS = (
     ("probe24_questions.jsonl", "probe 24"),
     ("probe25_questions.jsonl", "probe 25"),
     ("probe26_questions.jsonl", "probe 26"),
+    ("probe27_questions.jsonl", "probe 27"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.exclusions import excluded_spans
+from components.exclusions import excluded_spans, set_aside
 
 
-def set_aside(text: str) -> list:
+def spans_text(text: str) -> list:
     return [text[a:b].strip() for a, b in excluded_spans(text)]
 
 
@@ -19,13 +19,34 @@ def set_aside(text: str) -> list:
         ("Apart from the peeling are there other side effects", ["the peeling"]),
         ("what side effects are there besides the redness?", ["the redness"]),
         ("Aside from bruising; anything else?", ["bruising"]),
+        # what is set aside ends where the message goes on
+        ("besides the redness I got dryness on day 2", ["the redness"]),
         # nothing set aside
         ("how long does redness last", []),
         ("my redness went beyond", []),
+        # the item is all the patient has: it is the subject
+        ("nothing other than redness so far, how long does it last?", []),
+        ("no side effects except peeling. how long will it last?", []),
+        ("my skin is fine except for dryness, what should I put on it?", []),
     ],
 )
 def test_excluded_spans(text, expected) -> None:
-    assert set_aside(text) == expected
+    assert spans_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text,words,expected",
+    [
+        # asks about the rest
+        ("besides redness, what else can happen?", ["redness"], [True]),
+        # names something else: that is the subject
+        ("besides the redness I got dryness on day 2, how do I treat it?", ["redness", "dryness"], [True, False]),
+        # neither: the item set aside is still what the message is about
+        ("apart from the redness on my chin, is it normal on day 5?", ["redness"], [False]),
+    ],
+)
+def test_set_aside_needs_a_question_about_the_rest_or_another_subject(text, words, expected) -> None:
+    assert set_aside(text, [text.index(w) for w in words]) == expected
 
 
 def test_a_set_aside_span_is_bounded() -> None:

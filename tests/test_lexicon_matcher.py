@@ -105,6 +105,8 @@ def test_longest_match_wins(lexicon_matcher) -> None:
         ("trying to work out if I can go to a wedding 2 days later", []),
         ("Burning Questions About Microneedling, Answered", []),
         ("red carpet ready after microneedling?", []),
+        ("I have tennis elbow, can I still get microneedling?", []),
+        ("I got dirt cheap microneedling at a salon", []),
         # red wine is a drink, not redness
         ("can I drink red wine after", [("care_item", "lifestyle")]),
         ("a cheeky glass of red with dinner", [("care_item", "lifestyle")]),

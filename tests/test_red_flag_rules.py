@@ -75,19 +75,31 @@ URGENT = [
     ("one side of my face has gone rock hard and hot", "infection_signs"),
     ("vision is blurry and my eye is sore after they needled close to it", "eye_problems"),
     ("it hurts to move my eye since the treatment", "eye_problems"),
+    ("my left eye is blurry since the treatment", "eye_problems"),
     ("skin on one cheek is going a dusky greyish colour", "skin_colour_change"),
-    ("dizzy, heart racing and my face is swelling", "allergic_signs"),
+    ("a patch on my cheek has gone a bluish purple colour", "skin_colour_change"),
+    ("my cheek smells like something rotten", "infection_signs"),
 ]
 
 NO_ALARM = [
     # a cold sore is a "fever blister", neither a fever nor blistering skin
     "got a fever blister 2 days after my microneedling appt, coincidence??",
     "can microneedling cause blisters",
-    "are blisters normal after microneedling?",
     # a skin tone, a question about sight, sight that is fine
     "is microneedling safe for black skin",
     "can microneedling near the eyes cause blurry vision?",
     "my vision is fine but my eyes are puffy",
+    # found by review: words of the new signs about something else
+    "my heart is racing just thinking about needles",
+    "I have chronic urticaria, can I get microneedling?",
+    "the redness has gone but I hate the sight of my flaky skin",
+    "my skin is dusky pink after microneedling, normal?",
+    "I have a dusky olive skin tone, is it safe for me?",
+    "my hair is turning grey, does microneedling help the scalp?",
+    "I have a blister on my foot from running",
+    "I bought a blister pack of antihistamines",
+    "the serum they used had a funny smell",
+    "rock hard water in my area, should I use filtered water to wash?",
     # "bigger" and "keep" alone are not worsening ("Big" lemmatises to "big")
     "How to Calm Post-Microneedling Redness Quickly Before a Big Event",
     "Is pinpoint bleeding normal and how do I keep it clean?",
@@ -213,6 +225,7 @@ def asked(text: str, rules: Dict[str, Any]) -> List[Tuple[str, bool]]:
         ("is this pus normal?", [("infection_signs", False)]),
         ("there's pus coming out, is it normal", [("infection_signs", False)]),
         ("pus??", [("infection_signs", False)]),
+        ("are blisters normal after microneedling?", [("blisters", True)]),
         # asking what a symptom is, in a report: answered from the topic
         ("My face is itchy after microneedling, is that an allergic reaction?", [("allergic_signs", True)]),
         ("my skin is red and warm, is it infected?", [("infection_signs", True)]),

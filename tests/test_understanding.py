@@ -65,6 +65,9 @@ THRESHOLDS = {
     # reports moved to the safety set); fixed only where a fix generalises
     "probe25_questions.jsonl": (0.78, 0.15),
     "probe26_questions.jsonl": (0.84, 0.14),
+    # the dev set's styles and topic mix, after rounds 25-26: arrived at
+    # 82.3% right / 12.5% wrong
+    "probe27_questions.jsonl": (0.83, 0.11),
 }
 
 
