@@ -425,6 +425,8 @@ class Resolver:
         if (
             intent == "ask_safety"
             and _SOMEONE_WITH.search(u.text)
+            # not "is it safe to fly if I have had microneedling?"
+            and _AFTER_TREATMENT.search(u.text) is None
             and not any(e.entity == "device" for e in u.entities)
         ):
             return Decision("answer", topic="contraindications", aspect=aspect)

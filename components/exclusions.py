@@ -10,7 +10,7 @@ _CUE = re.compile(r"\b(?:besides|beside|apart from|aside from|other than|except(
 # "nothing other than redness", "fine except for the dryness": there the
 # item is all the patient has, so it is the subject
 _ONLY_THIS = re.compile(
-    r"\b(?:no|nothing|none|not|fine|ok|okay|healed|everything|everything's|everythings|all good|any|anything)\b",
+    r"\b(?:no|nothing|none|not|fine|ok|okay|healed|everything|everything's|everythings|all good)\b",
     re.I,
 )
 _CLAUSE_START = re.compile(r"[,.;:?!][^,.;:?!]*$")
@@ -22,7 +22,9 @@ _END = re.compile(
 )
 # "... what else?", "any other side effects?": the message asks about the rest
 _ASKS_FOR_OTHERS = re.compile(
-    r"\b(?:else|other|others|another|additional|more|too|as well)\b|\bwhat (?:side effects|risks)\b", re.I
+    r"\b(?:else|other|others|another|additional|more|too|as well|anything)\b"
+    r"|\b(?:what|any) (?:side effects|risks|complications)\b",
+    re.I,
 )
 _MAX_CHARS = 60
 
@@ -50,6 +52,7 @@ def set_aside(text: str, starts: Sequence[int]) -> List[bool]:
     something else ("besides the redness I got dryness, how do I treat it?")."""
     spans = excluded_spans(text)
     inside = [any(a <= start < b for a, b in spans) for start in starts]
-    if any(inside) and (all(inside) and not _ASKS_FOR_OTHERS.search(text)):
+    # "other than" itself does not ask about the others
+    if any(inside) and (all(inside) and not _ASKS_FOR_OTHERS.search(_CUE.sub(" ", text))):
         return [False] * len(starts)
     return inside

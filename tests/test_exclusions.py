@@ -39,10 +39,14 @@ def test_excluded_spans(text, expected) -> None:
     [
         # asks about the rest
         ("besides redness, what else can happen?", ["redness"], [True]),
+        ("Any side effects other than redness I should expect?", ["redness"], [True]),
+        ("Beyond the redness, is there anything to worry about?", ["redness"], [True]),
         # names something else: that is the subject
         ("besides the redness I got dryness on day 2, how do I treat it?", ["redness", "dryness"], [True, False]),
         # neither: the item set aside is still what the message is about
         ("apart from the redness on my chin, is it normal on day 5?", ["redness"], [False]),
+        # "other than" itself does not ask about the others
+        ("other than the redness on my chin, is it normal on day 5?", ["redness"], [False]),
     ],
 )
 def test_set_aside_needs_a_question_about_the_rest_or_another_subject(text, words, expected) -> None:

@@ -79,6 +79,12 @@ URGENT = [
     ("skin on one cheek is going a dusky greyish colour", "skin_colour_change"),
     ("a patch on my cheek has gone a bluish purple colour", "skin_colour_change"),
     ("my cheek smells like something rotten", "infection_signs"),
+    # found by the second review
+    ("yellow stuff coming out of the dots on my face", "infection_signs"),
+    ("there's a horrible smell coming from my cheek", "infection_signs"),
+    ("my cheek is swollen hot and throbbing 3 days after", "infection_signs"),
+    ("Hot, Throbbing Lump Under the Skin After Microneedling - What Should I do", "infection_signs"),
+    ("a patch on my chin has gone white and mottled since yesterday", "skin_colour_change"),
 ]
 
 NO_ALARM = [
@@ -100,6 +106,15 @@ NO_ALARM = [
     "I bought a blister pack of antihistamines",
     "the serum they used had a funny smell",
     "rock hard water in my area, should I use filtered water to wash?",
+    # ... and by the second review
+    "I put a warm compress on the lump",
+    "I use rose water and a green clay mask, can I go back to them?",
+    "My hair is going grey and my skin is dull, will microneedling help?",
+    "the scab on my cheek has turned black",
+    "a blister on my heel from walking around after my session",
+    "there's faint swelling and a bit of tingling, is that normal?",
+    "I got misty-eyed when I saw my results",
+    "does a hot lump after microneedling mean an infection?",
     # "bigger" and "keep" alone are not worsening ("Big" lemmatises to "big")
     "How to Calm Post-Microneedling Redness Quickly Before a Big Event",
     "Is pinpoint bleeding normal and how do I keep it clean?",

@@ -368,6 +368,18 @@ def resolver(runtime) -> Resolver:
             "sunscreen or moisturiser first after microneedling?",
             ("aftercare", GENERAL),
         ),
+        # someone with a condition or on a medicine the lexicon does not know
+        ("ask_safety", [], "Is microneedling safe for people with lichen planus?", ("contraindications", GENERAL)),
+        ("ask_safety", [], "Is It Safe While Taking Prednisone?", ("contraindications", GENERAL)),
+        # ... not the treatment itself, had already
+        ("ask_safety", [], "is it safe to fly if I have had microneedling?", ("safety_overall", GENERAL)),
+        # "a sign of infection" is about infection, not the symptoms before it
+        (
+            "ask_seek_help",
+            [("side_effect", "pain_discomfort"), ("side_effect", "infection")],
+            "Is a Warm, Tender Spot a Sign of Infection After Microneedling?",
+            ("infection", "warning_signs"),
+        ),
         # a habit the articles do not name: whether the treatment suits the
         # patient before it, what to do about it after it
         (
