@@ -103,7 +103,7 @@ _ASKS_IF_ALLERGIC = re.compile(
     # "can you be allergic to microneedling itself?", "alergic to lidocaine",
     # "could I react to the glide serum?" (a product: not "react to sunlight")
     r"|\ball?erg(?:ic|y) to\b"
-    r"|\breact(?:ion)? (?:badly )?to (?:the |a |an |any |their |your |my )?(?:\w+ )?"
+    r"|\breact(?:ion|ed|s|ing)? (?:badly )?to (?:the |a |an |any |their |your |my )?(?:\w+ ){0,2}"
     r"(?:serums?|creams?|products?|numbing|an?a?esthetics?|lidocaine|gels?|ingredients?|needles?|nickel|metal)\b",
     re.IGNORECASE,
 )
@@ -234,6 +234,7 @@ class Entity:
 
 ALLERGIC_REACTION = Entity("side_effect", "allergic_reaction")
 INFECTION = Entity("side_effect", "infection")
+PAIN = "pain_discomfort"
 
 # The entity role NLU gives a value the message sets aside ("besides redness,
 # what else can happen?"): never the subject.
@@ -407,6 +408,13 @@ class Resolver:
             improvements_last=intent != "ask_benefits",
             care_topic=default_topic,
         )
+        if subject is not None and intent == "ask_sun" and subject.entity == "care_item":
+            # "why is the side I slept on more swollen?": an aftercare item
+            # gives way to a side effect named
+            sun_item = self.store.lexicon_entry(subject.entity, subject.value)
+            side_effect = self._subject(u.entities, ("side_effect",))
+            if sun_item is not None and sun_item.topic == "aftercare" and side_effect is not None:
+                subject = side_effect
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
             special = self._special_reading(intent, u, subject, aspect, risk_worded)
@@ -528,6 +536,9 @@ class Resolver:
                         entry.topic == "benefits" and improvements_last,
                         entity_type == "care_item" and care_topic is not None and entry.topic != care_topic,
                         not entry.named_in_articles,
+                        # "a sore purple spot", "painful swelling": the pain
+                        # describes the other side effect named
+                        e.value == PAIN,
                     ),
                     e,
                 )

@@ -49,6 +49,7 @@ QUESTION_SETS = (
     ("probe25_questions.jsonl", "probe 25"),
     ("probe26_questions.jsonl", "probe 26"),
     ("probe27_questions.jsonl", "probe 27"),
+    ("probe28_questions.jsonl", "probe 28"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

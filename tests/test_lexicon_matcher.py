@@ -96,6 +96,10 @@ def test_longest_match_wins(lexicon_matcher) -> None:
         ("skin_condition", "open_wounds"),
     ]
     assert found(lexicon_matcher, "I keep scratching my face") == []
+    # a child who has eaten the cream is an emergency; a hairdresser's bleach is not
+    assert ("off_topic", "medical_emergency") in found(lexicon_matcher, "i think she's eaten some of the cream")
+    assert found(lexicon_matcher, "I'm a hairdresser, around bleach all day") == []
+    assert found(lexicon_matcher, "I've eaten some chocolate") == []
 
 
 @pytest.mark.parametrize(
@@ -107,6 +111,9 @@ def test_longest_match_wins(lexicon_matcher) -> None:
         ("red carpet ready after microneedling?", []),
         ("I have tennis elbow, can I still get microneedling?", []),
         ("I got dirt cheap microneedling at a salon", []),
+        # drying with a towel is not dry skin; a port wine stain is no drink
+        ("can rubbing your face dry with a towel hurt?", [("side_effect", "pain_discomfort")]),
+        ("can microneedling lighten a port wine birthmark?", []),
         # red wine is a drink, not redness
         ("can I drink red wine after", [("care_item", "lifestyle")]),
         ("a cheeky glass of red with dinner", [("care_item", "lifestyle")]),

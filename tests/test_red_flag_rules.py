@@ -85,6 +85,10 @@ URGENT = [
     ("my cheek is swollen hot and throbbing 3 days after", "infection_signs"),
     ("Hot, Throbbing Lump Under the Skin After Microneedling - What Should I do", "infection_signs"),
     ("a patch on my chin has gone white and mottled since yesterday", "skin_colour_change"),
+    # found in the twenty-eighth blind set
+    ("my face and eyes are swelling up fast and i feel wheezy", "breathing_difficulty"),
+    ("today theres a hot, really tender lump on my jaw where they needled", "infection_signs"),
+    ("the clinic hasn't replied about the yellowish crusting on my chin", "infection_signs"),
 ]
 
 NO_ALARM = [
@@ -108,6 +112,7 @@ NO_ALARM = [
     "rock hard water in my area, should I use filtered water to wash?",
     # ... and by the second review
     "I put a warm compress on the lump",
+    "can I wash the lumps with warm water?",
     "I use rose water and a green clay mask, can I go back to them?",
     "My hair is going grey and my skin is dull, will microneedling help?",
     "the scab on my cheek has turned black",

@@ -368,6 +368,27 @@ def resolver(runtime) -> Resolver:
             "sunscreen or moisturiser first after microneedling?",
             ("aftercare", GENERAL),
         ),
+        # pain describes the other side effect named
+        (
+            "ask_what_is",
+            [("side_effect", "pain_discomfort"), ("side_effect", "bruising")],
+            "theres a sore purple spot under my left eye",
+            ("bruising", GENERAL),
+        ),
+        # in a sun question, an aftercare item gives way to a side effect
+        (
+            "ask_sun",
+            [("side_effect", "swelling"), ("care_item", "sleep")],
+            "Why Is My Face More Swollen on the Side I Slept On?",
+            ("swelling", GENERAL),
+        ),
+        # "reacted to a serum before" is about allergic reactions
+        (
+            "ask_practitioner",
+            [("care_item", "moisturiser"), ("side_effect", "redness")],
+            "i've reacted to a hyaluronic acid serum before, went red",
+            ("allergic_reaction", GENERAL),
+        ),
         # someone with a condition or on a medicine the lexicon does not know
         ("ask_safety", [], "Is microneedling safe for people with lichen planus?", ("contraindications", GENERAL)),
         ("ask_safety", [], "Is It Safe While Taking Prednisone?", ("contraindications", GENERAL)),
