@@ -118,6 +118,8 @@ _DAY_AFTER = re.compile(
     re.IGNORECASE,
 )
 
+_DOWNTIME = re.compile(r"\b(?:downtime|down time|recovery time|healing time|time off work)\b", re.IGNORECASE)
+
 # "Why do people get microneedling?", "why should I try it?": why have the
 # treatment at all (its benefits); "why is it called collagen induction
 # therapy?": what it is. Other "why" questions are about side effects.
@@ -391,7 +393,10 @@ class Resolver:
 
     def _question(self, intent: str, u: Understanding) -> Decision:
         default_topic, aspect = QUESTION_INTENTS[intent]
-        if intent == "ask_what_is" and _DAY_AFTER.search(u.text):
+        if (intent == "ask_what_is" and _DAY_AFTER.search(u.text)) or (
+            # "Microneedling downtime for acne scars vs fine lines?"
+            intent == "ask_benefits" and _DOWNTIME.search(u.text)
+        ):
             intent, (default_topic, aspect) = "ask_recovery", QUESTION_INTENTS["ask_recovery"]
         asked_about = self._asked_about(u)
         if asked_about is not None:

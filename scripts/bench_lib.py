@@ -50,6 +50,7 @@ QUESTION_SETS = (
     ("probe26_questions.jsonl", "probe 26"),
     ("probe27_questions.jsonl", "probe 27"),
     ("probe28_questions.jsonl", "probe 28"),
+    ("probe29_questions.jsonl", "probe 29"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

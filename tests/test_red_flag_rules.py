@@ -89,6 +89,7 @@ URGENT = [
     ("my face and eyes are swelling up fast and i feel wheezy", "breathing_difficulty"),
     ("today theres a hot, really tender lump on my jaw where they needled", "infection_signs"),
     ("the clinic hasn't replied about the yellowish crusting on my chin", "infection_signs"),
+    ("eyes itching and face blotchy with raised bumps 20 min after the clinic", "allergic_signs"),
 ]
 
 NO_ALARM = [
@@ -113,6 +114,7 @@ NO_ALARM = [
     # ... and by the second review
     "I put a warm compress on the lump",
     "can I wash the lumps with warm water?",
+    "little raised bumps right after treatment, kind of hive-ish texture but not itchy",
     "I use rose water and a green clay mask, can I go back to them?",
     "My hair is going grey and my skin is dull, will microneedling help?",
     "the scab on my cheek has turned black",

@@ -368,6 +368,13 @@ def resolver(runtime) -> Resolver:
             "sunscreen or moisturiser first after microneedling?",
             ("aftercare", GENERAL),
         ),
+        # downtime asked in a question about what it treats
+        (
+            "ask_benefits",
+            [("skin_condition", "acne_scars"), ("skin_condition", "fine_lines_wrinkles")],
+            "Microneedling Downtime for Acne Scars vs Fine Lines: Is It Different?",
+            ("recovery_time", GENERAL),
+        ),
         # pain describes the other side effect named
         (
             "ask_what_is",
