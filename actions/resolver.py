@@ -119,6 +119,14 @@ _DAY_AFTER = re.compile(
 )
 
 _DOWNTIME = re.compile(r"\b(?:downtime|down time|recovery time|healing time|time off work)\b", re.IGNORECASE)
+# ... unless it asks what it treats too ("good for acne scars with little downtime?")
+_ASKS_WHAT_IT_TREATS = re.compile(r"\b(?:treats?|good for|help|helps|benefits?|improves?|work for)\b", re.IGNORECASE)
+# "a sore purple spot", "painful, swollen cheek": a pain word before what hurts
+_PAIN_DESCRIBES = re.compile(
+    r"\b(?:sore|painful|tender|achy|aching|throbbing|stinging|burning|hurting)\b(?:,?\s+(?:and\s+)?\w+){0,2}?,?\s+"
+    r"(?:spots?|bumps?|bruises?|bruising|patch(?:es)?|lumps?|swelling|swollen|redness|red|peeling|marks?|rash|dots|welts?)\b",
+    re.IGNORECASE,
+)
 
 # "Why do people get microneedling?", "why should I try it?": why have the
 # treatment at all (its benefits); "why is it called collagen induction
@@ -395,7 +403,7 @@ class Resolver:
         default_topic, aspect = QUESTION_INTENTS[intent]
         if (intent == "ask_what_is" and _DAY_AFTER.search(u.text)) or (
             # "Microneedling downtime for acne scars vs fine lines?"
-            intent == "ask_benefits" and _DOWNTIME.search(u.text)
+            intent == "ask_benefits" and _DOWNTIME.search(u.text) and not _ASKS_WHAT_IT_TREATS.search(u.text)
         ):
             intent, (default_topic, aspect) = "ask_recovery", QUESTION_INTENTS["ask_recovery"]
         asked_about = self._asked_about(u)
@@ -412,6 +420,7 @@ class Resolver:
             risk_worded=risk_worded,
             improvements_last=intent != "ask_benefits",
             care_topic=default_topic,
+            text=u.text,
         )
         if subject is not None and intent == "ask_sun" and subject.entity == "care_item":
             # "why is the side I slept on more swollen?": an aftercare item
@@ -521,6 +530,7 @@ class Resolver:
         risk_worded: bool = True,
         improvements_last: bool = True,
         care_topic: Optional[str] = None,
+        text: str = "",
     ) -> Optional[Entity]:
         """The first entity of the first type in `order` that has a topic; one
         whose topic is ignored counts only when `risk_worded` gives it its
@@ -534,6 +544,7 @@ class Resolver:
         others: "is my tinted moisturiser with SPF 15 enough?" asks about sun
         protection.
         """
+        pain_describes = _PAIN_DESCRIBES.search(text) is not None and _COMPARES.search(text) is None
         for entity_type in order:
             usable = [
                 (
@@ -543,7 +554,7 @@ class Resolver:
                         not entry.named_in_articles,
                         # "a sore purple spot", "painful swelling": the pain
                         # describes the other side effect named
-                        e.value == PAIN,
+                        e.value == PAIN and pain_describes,
                     ),
                     e,
                 )

@@ -100,10 +100,13 @@ def test_longest_match_wins(lexicon_matcher) -> None:
     assert ("off_topic", "medical_emergency") in found(lexicon_matcher, "i think she's eaten some of the cream")
     assert found(lexicon_matcher, "I'm a hairdresser, around bleach all day") == []
     assert found(lexicon_matcher, "I've eaten some chocolate") == []
+    assert found(lexicon_matcher, "ate some of the chocolate, will it cause breakouts") == [
+        ("skin_condition", "active_acne")
+    ]
+    assert ("off_topic", "medical_emergency") in found(lexicon_matcher, "my toddler has eaten numbing cream")
     # products, devices, courses and history the articles say nothing of
     assert found(lexicon_matcher, "best serum to use with a derma roller at home?") == [
-        ("off_topic", "buying_and_training"),
-        ("device", "derma_roller"),
+        ("off_topic", "buying_and_training")
     ]
     assert found(lexicon_matcher, "When Was Microneedling Invented?") == [("off_topic", "treatment_history")]
     assert found(lexicon_matcher, "Is Aquagold the Same as Microneedling?") == [("off_topic", "other_treatment")]

@@ -114,7 +114,6 @@ NO_ALARM = [
     # ... and by the second review
     "I put a warm compress on the lump",
     "can I wash the lumps with warm water?",
-    "little raised bumps right after treatment, kind of hive-ish texture but not itchy",
     "I use rose water and a green clay mask, can I go back to them?",
     "My hair is going grey and my skin is dull, will microneedling help?",
     "the scab on my cheek has turned black",
@@ -156,6 +155,12 @@ NO_ALARM = [
     "Does the redness get worse before it gets better?",  # asks about the usual course
     "do bruises get worse before they fade?",
     "little raised bumps right after treatment, kind of hive-ish texture but not itchy",
+    # found by the last review: raised scars, heat that is not the lump's, asthma
+    "my raised acne scars are itchy, is that normal after?",
+    "I raised the itchy skin issue with my practitioner",
+    "I did hot yoga and now I have lumps",
+    "the weather is hot and I have small lumps, is that normal",
+    "a bit wheezy from my asthma, can I still have microneedling?",
     "is microneedling more painful than laser?",
     # "it" before the verb only, and in one sentence
     "It's been great. My lashes seem to grow faster and it looks lovely",

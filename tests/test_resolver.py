@@ -382,6 +382,26 @@ def resolver(runtime) -> Resolver:
             "theres a sore purple spot under my left eye",
             ("bruising", GENERAL),
         ),
+        # ... not pain compared with it, nor pain asked about with it
+        (
+            "ask_duration",
+            [("side_effect", "pain_discomfort"), ("side_effect", "swelling")],
+            "how long does the pain last compared to the swelling",
+            ("pain_discomfort", "duration"),
+        ),
+        (
+            "ask_duration",
+            [("side_effect", "pain_discomfort"), ("side_effect", "swelling")],
+            "will I have pain and swelling after, and how long does it last",
+            ("pain_discomfort", "duration"),
+        ),
+        # what it treats, asked with the downtime
+        (
+            "ask_benefits",
+            [("skin_condition", "acne_scars")],
+            "is microneedling good for acne scars with little downtime",
+            ("benefits", GENERAL),
+        ),
         # in a sun question, an aftercare item gives way to a side effect
         (
             "ask_sun",
