@@ -542,7 +542,8 @@ class Resolver:
         "itchy skin, is that an allergic reaction?" is about allergic reactions;
         and a care item of `care_topic` (the question type's own) before the
         others: "is my tinted moisturiser with SPF 15 enough?" asks about sun
-        protection.
+        protection; pain after another side effect when `text` uses it to
+        describe that one ("a sore purple spot").
         """
         pain_describes = _PAIN_DESCRIBES.search(text) is not None and _COMPARES.search(text) is None
         for entity_type in order:
