@@ -426,9 +426,8 @@ class Resolver:
             # "why is the side I slept on more swollen?": an aftercare item
             # gives way to a side effect named
             sun_item = self.store.lexicon_entry(subject.entity, subject.value)
-            side_effect = self._subject(u.entities, ("side_effect",))
-            if sun_item is not None and sun_item.topic == "aftercare" and side_effect is not None:
-                subject = side_effect
+            if sun_item is not None and sun_item.topic == "aftercare":
+                subject = self._subject(u.entities, ("side_effect",)) or subject
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
             special = self._special_reading(intent, u, subject, aspect, risk_worded)
@@ -545,7 +544,13 @@ class Resolver:
         protection; pain after another side effect when `text` uses it to
         describe that one ("a sore purple spot").
         """
-        pain_describes = _PAIN_DESCRIBES.search(text) is not None and _COMPARES.search(text) is None
+        # _subject runs for every guess of an unsure message: read the text only
+        # when pain is named
+        pain_describes = (
+            any(e.value == PAIN for e in entities)
+            and _PAIN_DESCRIBES.search(text) is not None
+            and _COMPARES.search(text) is None
+        )
         for entity_type in order:
             usable = [
                 (
