@@ -61,7 +61,8 @@ eval: train
 	  tests/data/probe23_questions.jsonl tests/data/probe24_questions.jsonl \
 	  tests/data/probe25_questions.jsonl tests/data/probe26_questions.jsonl \
 	  tests/data/probe27_questions.jsonl tests/data/probe28_questions.jsonl \
-	  tests/data/probe29_questions.jsonl \
+	  tests/data/probe29_questions.jsonl tests/data/probe30_questions.jsonl \
+	  tests/data/probe31_questions.jsonl tests/data/probe32_questions.jsonl \
 	  tests/data/safety_questions.jsonl
 
 # Speed, memory and understanding against Rasa's default config, measured in

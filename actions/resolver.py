@@ -176,6 +176,28 @@ _RISK_INTENTS = ("ask_safety", "ask_go_wrong", "ask_side_effects")
 # Wording that makes what the treatment improves a risk even in a question
 # about improvements: "can it make my acne scars worse?"
 _WORSE = re.compile(r"\b(worse|worsen\w*|deeper|more (?:visible|noticeable|obvious))\b", re.IGNORECASE)
+# "can collagen induction therapy soften burn scars?": what it improves, asked
+# whatever the question type was taken to be
+_IMPROVES = re.compile(
+    r"\b(?:improv\w*|soften\w*|fade|fades|fading|reduc\w*|smooth(?:s|es|ing)?|help(?:s|ing)?(?: with)?|treat(?:s|ing)?"
+    r"|fix(?:es|ing)?|get rid of|minimi[sz]\w*|diminish\w*|lighten\w*|good for|work for|works for)\b",
+    re.IGNORECASE,
+)
+# "can I get microneedling with windburned cheeks?", "cut on my cheek,
+# microneedling tomorrow?": a state of the skin before treatment
+_BEFORE_STATE = re.compile(
+    r"\b(?:get|have|do|book|go ahead with)\w*\s+(?:microneedl\w*|needling|it|the treatment|a session|treatment)"
+    r"(?:\s+done)?\s+(?:with|over|on|if)\b"
+    r"|\b(?:microneedl\w*|needling|treatment|session|appointment|appt)\s+(?:is\s+)?"
+    r"(?:tomorrow|tmrw|tmr|next week|this week(?:end)?|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.IGNORECASE,
+)
+
+
+# "is a dermapen just an electric version of a dermaroller?" compares them too
+_LIKENS = re.compile(r"\b(?:version of|same as|same thing|instead of|better|safer|which)\b", re.IGNORECASE)
+# "aftercare for oily, acne-prone skin": a skin type, not something that happened
+_CARE_FOR_SKIN_TYPE = re.compile(r"\b(?:aftercare|care|routine|products?) for\b", re.IGNORECASE)
 
 # Question types about something that happens after treatment: a value with a
 # `symptom_topic` ("pimples") is answered from that topic here.
@@ -370,10 +392,15 @@ class Resolver:
             aspect = "warning_signs" if self.store.facts_for(topic, "warning_signs") else GENERAL
             return Decision("answer", topic=topic, aspect=aspect, red_flags=asked)
         off_topic = [e for e in u.entities if e.entity == OFF_TOPIC and not self._gives_way(e, u)]
-        if off_topic or len({e.value for e in u.entities if e.entity == "device"}) > 1:
+        devices = {e.value for e in u.entities if e.entity == "device"}
+        if off_topic or (len(devices) > 1 and (_COMPARES.search(u.text) or _LIKENS.search(u.text))):
             # an off-topic subject, or a comparison of devices: not in the articles
             emergency = next((e for e in off_topic if e.value == MEDICAL_EMERGENCY), None)
             return Decision("out_of_scope", subject=emergency)
+        if self._compares_products_only(u):
+            # "bb cream vs cc cream", "is tretinoin better than retinol?":
+            # nothing about the treatment, and the articles compare no products
+            return Decision("out_of_scope")
         if u.intent in ("out_of_scope", "ask_contact"):
             named = self._named_subject(u.entities) if self._weak_decline(u) else None
             if named is None and u.confidence < UNSURE_WITHOUT_SUBJECT:
@@ -401,14 +428,30 @@ class Resolver:
 
     def _question(self, intent: str, u: Understanding) -> Decision:
         default_topic, aspect = QUESTION_INTENTS[intent]
-        if (intent == "ask_what_is" and _DAY_AFTER.search(u.text)) or (
-            # "Microneedling downtime for acne scars vs fine lines?"
-            intent == "ask_benefits" and _DOWNTIME.search(u.text) and not _ASKS_WHAT_IT_TREATS.search(u.text)
+        if (
+            (intent == "ask_what_is" and _DAY_AFTER.search(u.text))
+            or (
+                # "Microneedling downtime for acne scars vs fine lines?"
+                intent == "ask_benefits" and _DOWNTIME.search(u.text) and not _ASKS_WHAT_IT_TREATS.search(u.text)
+            )
+            or (
+                # "is downtime shorter with a dermaroller than a pen?"
+                intent == "ask_practitioner" and _DOWNTIME.search(u.text)
+            )
         ):
             intent, (default_topic, aspect) = "ask_recovery", QUESTION_INTENTS["ask_recovery"]
         asked_about = self._asked_about(u)
         if asked_about is not None:
             return self._about(asked_about, aspect)
+        improved = next((e for e in u.entities if self._improvement_asked(e, u.text)), None)
+        # not "is it safe with rosacea if I want to treat acne scars?"
+        if improved is not None and not any(
+            e.entity in ("side_effect", "skin_condition")
+            and (entry := self.store.lexicon_entry(e.entity, e.value)) is not None
+            and entry.topic not in (None, "benefits")
+            for e in u.entities
+        ):
+            return self._about(improved, aspect)
         run_up = self._run_up(intent, u)
         if run_up is not None:
             return run_up
@@ -440,9 +483,29 @@ class Resolver:
                 or (entry.topic == "benefits" and _WORSE.search(u.text) is not None)
             )
             # "pimples on day 5, can I pop them?": a condition in an aftercare
-            # question happened after the treatment
-            after = intent == "ask_aftercare" and subject.entity == "skin_condition"
-            return self._about(subject, aspect, as_symptom=intent in _SYMPTOM_INTENTS or risk_reading or after)
+            # question happened after the treatment (not "aftercare for
+            # acne-prone skin")
+            after = (
+                intent == "ask_aftercare"
+                and subject.entity == "skin_condition"
+                and not _CARE_FOR_SKIN_TYPE.search(u.text)
+            )
+            before = (
+                subject.entity == "skin_condition"
+                and _BEFORE_STATE.search(u.text) is not None
+                and _AFTER_TREATMENT.search(u.text) is None
+            )
+            as_symptom = (intent in _SYMPTOM_INTENTS or risk_reading or after) and not before
+            decision = self._about(subject, aspect, as_symptom=as_symptom)
+            if (
+                intent == "ask_seek_help"
+                and decision.topic == "side_effects_overview"
+                and u.confidence >= UNSURE_WITHOUT_SUBJECT
+            ):
+                # "when should a slow-healing spot be checked?": no side effect
+                # with warning signs of its own
+                return Decision("answer", topic="when_to_seek_help", aspect=aspect, subject=subject)
+            return decision
         if (
             intent == "ask_safety"
             and _SOMEONE_WITH.search(u.text)
@@ -573,6 +636,30 @@ class Resolver:
             if usable:  # min is stable: the first best-ranked value
                 return min(usable, key=lambda ranked: ranked[0])[1]
         return None
+
+    def _improvement_asked(self, e: Entity, text: str) -> bool:
+        """Whether `text` asks if the treatment improves `e`, one of what it
+        improves ("can collagen induction therapy soften burn scars?"), rather
+        than about it after treatment or made worse."""
+        entry = self.store.lexicon_entry(e.entity, e.value)
+        return (
+            entry is not None
+            and entry.topic == "benefits"
+            and _IMPROVES.search(text) is not None
+            and _WORSE.search(text) is None
+            and _AFTER_TREATMENT.search(text) is None
+        )
+
+    @staticmethod
+    def _compares_products_only(u: Understanding) -> bool:
+        return (
+            u.focus_topic is None
+            and _COMPARES.search(u.text) is not None
+            and _MENTIONS_TREATMENT.search(u.text) is None
+            and _AFTER_TREATMENT.search(u.text) is None
+            and any(e.entity == "care_item" for e in u.entities)
+            and all(e.entity == "care_item" for e in u.entities)
+        )
 
     def _unanchored(self, u: Understanding) -> bool:
         """A weak guess with nothing to tie it to the treatment or a topic."""
@@ -767,7 +854,8 @@ class Resolver:
             guesses = _guesses(u)
             symptom_guess = bool(guesses) and guesses[0][0] in _SYMPTOM_INTENTS
             risk = entry is not None and entry.topic == "benefits" and _RISK_WORDING.search(u.text) is not None
-            return self._about(subject, GENERAL, as_symptom=symptom_guess or risk)
+            as_symptom = (symptom_guess or risk) and not self._improvement_asked(subject, u.text)
+            return self._about(subject, GENERAL, as_symptom=as_symptom)
         if self._sets_aside_a_side_effect(u):
             return Decision("answer", topic="side_effects_overview", aspect=GENERAL)
         return self._clarify(u) or Decision("fallback")

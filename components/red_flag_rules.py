@@ -135,11 +135,20 @@ def compile_rules(config: RedFlagsFile) -> Dict[str, Any]:
     }
 
 
-def _occurrences(toks: Sequence[Tok], phrase: Phrase, raw_only: bool = False) -> List[int]:
-    """Start positions of `phrase` (by words, or by lemmas unless raw_only)."""
+def vocabulary(toks: Sequence[Tok]) -> frozenset:
+    """Every word, lemma and term lemma of the tokens."""
+    return frozenset(x for t in toks for x in (t.word, t.lemma, t.alt) if x)
+
+
+def _occurrences(
+    toks: Sequence[Tok], phrase: Phrase, raw_only: bool = False, present: Optional[frozenset] = None
+) -> List[int]:
+    """Start positions of `phrase` (by words, or by lemmas unless raw_only).
+    `present`, the tokens' vocabulary, lets a phrase whose first word is
+    absent be skipped without a scan (a message is checked against hundreds)."""
     lemmas, words = phrase["lemmas"], phrase["words"]
     n = len(words)
-    if n == 0:
+    if n == 0 or (present is not None and words[0] not in present and lemmas[0] not in present):
         return []
     first_word, first_lemma = words[0], lemmas[0]
     found = []
@@ -209,21 +218,22 @@ def _live(
 ) -> List[int]:
     """Occurrences that are neither negated, inside a `masked` token ("fever"
     in "fever blister") nor, when `strict`, hypothetical."""
-    if phrase["words"][0] not in present and phrase["lemmas"][0] not in present:
-        return []  # the phrase's first word is nowhere in the message
     return [
         i
-        for i in _occurrences(toks, phrase)
+        for i in _occurrences(toks, phrase, present=present)
         if not any(i + k in masked for k in range(len(phrase["words"])))
         and not _negated(toks, i, rules["negations"])
         and not (strict and _hypothetical(toks, i, rules))
     ]
 
 
-def _not_sign_tokens(toks: Sequence[Tok], rules: Dict[str, Any]) -> frozenset:
+def _not_sign_tokens(toks: Sequence[Tok], rules: Dict[str, Any], present: frozenset) -> frozenset:
     """Positions of tokens inside a phrase that only looks like a sign ("fever blister")."""
     return frozenset(
-        start + k for p in rules["not_signs"] for start in _occurrences(toks, p) for k in range(len(p["words"]))
+        start + k
+        for p in rules["not_signs"]
+        for start in _occurrences(toks, p, present=present)
+        for k in range(len(p["words"]))
     )
 
 
@@ -231,17 +241,9 @@ def _is_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
     return any(t.word in rules["report_cues"] for t in toks)
 
 
-def _is_general_question(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
-    """'What are the signs of infection?': about signs, not reporting them."""
-    if _is_report(toks, rules):
-        return False
-    return any(_occurrences(toks, p, raw_only=True) for p in rules["general_cues"])
-
-
-def _is_firm_report(toks: Sequence[Tok], rules: Dict[str, Any]) -> bool:
-    """'My skin is infected' counts; 'how do I know if my skin is infected?' does not."""
-    asks_about_signs = any(_occurrences(toks, p, raw_only=True) for p in rules["general_cues"])
-    return _is_report(toks, rules) and not asks_about_signs
+def _general_cue_starts(toks: Sequence[Tok], rules: Dict[str, Any], present: frozenset) -> List[int]:
+    """Where the message asks about signs ('how can you tell if', 'signs of')."""
+    return [i for p in rules["general_cues"] for i in _occurrences(toks, p, raw_only=True, present=present)]
 
 
 def _describes_nothing(toks: Sequence[Tok], rules: Dict[str, Any], days: Optional[float]) -> bool:
@@ -323,21 +325,25 @@ def find_red_flags(
     "the swelling hasn't gone"), not merely named ("3 weeks on, brown patches
     where the redness was")."""
     sentence = _sentence_ids(toks)
-    general = _is_general_question(toks, rules)
+    present = vocabulary(toks)
+    general_cues = _general_cue_starts(toks, rules, present)
+    reports = _is_report(toks, rules)
+    # 'What are the signs of infection?': about signs, not reporting them
+    general = bool(general_cues) and not reports
     # a general question ("how can you tell if it's infected?") quiets the
     # urgent categories in its own sentence only ("... it's oozing" still counts)
-    general_sentences = (
-        {sentence[i] for p in rules["general_cues"] for i in _occurrences(toks, p, raw_only=True)} if general else set()
-    )
+    general_sentences = {sentence[i] for i in general_cues} if general else set()
     quiet = frozenset(i for i in range(len(toks)) if sentence[i] in general_sentences)
     others = any(t.word in rules.get("others_cues", []) for t in toks)
-    firm_report = _is_firm_report(toks, rules)
+    # 'My skin is infected' counts; 'how do I know if my skin is infected?' does not
+    firm_report = reports and not general_cues
     days = duration_days(toks, rules["duration_units"])
     describes_nothing = _describes_nothing(toks, rules, days)
     # "Is pus normal after microneedling?": asks about the sign, describes nothing
-    asks_if_usual = describes_nothing and any(_occurrences(toks, p) for p in rules["usual_course_cues"])
-    present = frozenset(x for t in toks for x in (t.word, t.lemma, t.alt) if x)
-    masked = _not_sign_tokens(toks, rules)
+    asks_if_usual = describes_nothing and any(
+        _occurrences(toks, p, present=present) for p in rules["usual_course_cues"]
+    )
+    masked = _not_sign_tokens(toks, rules, present)
     hits: List[RedFlagHit] = []
 
     def hit(category: Dict[str, Any], first: int, last: int, asked: bool = False) -> RedFlagHit:
@@ -369,7 +375,9 @@ def find_red_flags(
                 found = hit(category, live[0], live[0] + len(phrase["words"]) - 1, asked)
                 break
         # "does redness get worse before it gets better?" asks about the usual course
-        asks_about_course = not firm_report and any(_occurrences(toks, p) for p in category.get("unless", []))
+        asks_about_course = not firm_report and any(
+            _occurrences(toks, p, present=present) for p in category.get("unless", [])
+        )
         if found is None and not asks_about_course:
             for rule in category["all"]:
                 positions = []
@@ -395,7 +403,7 @@ def find_red_flags(
             hits.append(found)
 
     if side_effect_mentioned and not (general and set(sentence) <= general_sentences):
-        cues = [i for p in rules["ongoing_cues"] for i in _occurrences(toks, p, raw_only=True)]
+        cues = [i for p in rules["ongoing_cues"] for i in _occurrences(toks, p, raw_only=True, present=present)]
         if passing_spans is not None:
             near = {i for i, (start, end) in enumerate(spans) if any(s <= start and end <= e for s, e in passing_spans)}
             cues = [c for c in cues if any(abs(c - i) <= _ONGOING_REACH for i in near)]

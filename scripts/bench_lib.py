@@ -51,6 +51,9 @@ QUESTION_SETS = (
     ("probe27_questions.jsonl", "probe 27"),
     ("probe28_questions.jsonl", "probe 28"),
     ("probe29_questions.jsonl", "probe 29"),
+    ("probe30_questions.jsonl", "probe 30"),
+    ("probe31_questions.jsonl", "probe 31"),
+    ("probe32_questions.jsonl", "probe 32"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

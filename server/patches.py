@@ -37,6 +37,24 @@ and keeps Rasa's interfaces: the same classes, called the same way.
    "I can't look that up right now" with the clinic's phone number and a
    `fallback` contract message, instead of silence (Rasa logs the error and
    drops the action's events).
+10. Before every parse Rasa checks whether the domain is empty by building
+    the whole domain's dict and a new empty Domain to compare it with (2% of
+    the server's time, py-spy). A loaded domain does not change: the answer
+    is kept per domain object.
+11. RulePolicy matches its rules against a conversation's states from the
+    last back to the first, filtering every rule at every state, twice per
+    message (5% of the server's time), although a rule is settled once the
+    walk is past its length (`_is_rule_applicable` returns True from there
+    on). So the rules that match depend on the last states only (as many as
+    the longest rule has), and the answer for each such tail is kept: the
+    same rules match. RulePolicy also builds the debug log's deep copy of the
+    states only when debug logging is on.
+12. So RulePolicy needs only that many of the latest states, but it turns
+    the whole session into states, replaying its events once per state, for
+    both predictions of every message (8% of the server's time). Where no
+    slot influences the conversation and no form is defined (this project:
+    nothing before those turns can change their states), the states are
+    built from the last turns' events only.
 """
 
 from __future__ import annotations
@@ -64,6 +82,9 @@ def apply(unavailable_text: Text, unavailable_custom: Dict[Text, Any], max_turns
     _cache_event_class_lookup()
     _copy_for_debug_logs_only_when_debugging()
     _answer_politely_when_actions_fail(unavailable_text, unavailable_custom)
+    _remember_whether_the_domain_is_empty()
+    _stop_rule_matching_after_the_longest_rule()
+    _featurise_only_the_states_rules_can_see()
 
 
 def _run_graph_without_dask() -> None:
@@ -142,7 +163,12 @@ def _reuse_action_server_sessions() -> None:
                 auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
             timeout = float(self.kwargs.get("timeout", 300))
             shared = aiohttp.ClientSession(
-                headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=timeout)
+                headers=self.headers,
+                auth=auth,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                # the action server sets no cookies; aiohttp's jar would parse
+                # every reply's headers for them (1% of the server's time)
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._shared_session = shared  # type: ignore[attr-defined]
             _sessions.add(shared)
@@ -253,14 +279,14 @@ def _cache_event_class_lookup() -> None:
 
 
 class _DebugLogCopy:
-    """Stands in for the `copy` module inside rasa.core.processor, where
-    deepcopy is only used to build debug log arguments."""
+    """Stands in for the `copy` module inside a Rasa module whose deepcopy
+    calls only build debug log arguments."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str) -> None:
         import copy
 
         self._copy = copy
-        self._logger = logging.getLogger("rasa.core.processor")
+        self._logger = logging.getLogger(module)
 
     def deepcopy(self, value: Any) -> Any:
         if self._logger.isEnabledFor(logging.DEBUG):
@@ -274,7 +300,7 @@ class _DebugLogCopy:
 def _copy_for_debug_logs_only_when_debugging() -> None:
     import rasa.core.processor
 
-    rasa.core.processor.copy = _DebugLogCopy()  # type: ignore[assignment]
+    rasa.core.processor.copy = _DebugLogCopy("rasa.core.processor")  # type: ignore[assignment]
 
 
 def _answer_politely_when_actions_fail(text: Text, custom: Dict[Text, Any]) -> None:
@@ -298,3 +324,103 @@ def _answer_politely_when_actions_fail(text: Text, custom: Dict[Text, Any]) -> N
             return [BotUttered(text, data={"custom": custom}, metadata={"utter_action": "action_unavailable"})]
 
     RemoteAction.run = run  # type: ignore[assignment]
+
+
+def _remember_whether_the_domain_is_empty() -> None:
+    from rasa.shared.core.domain import Domain
+
+    compare_with_an_empty_domain = Domain.is_empty
+
+    def is_empty(self: Domain) -> bool:
+        known = self.__dict__.get("_known_to_be_empty")
+        if known is None:
+            known = self.__dict__["_known_to_be_empty"] = compare_with_an_empty_domain(self)
+        return known
+
+    Domain.is_empty = is_empty  # type: ignore[method-assign]
+
+
+def _stop_rule_matching_after_the_longest_rule() -> None:
+    import json
+
+    import rasa.core.policies.rule_policy
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    original = RulePolicy._get_possible_keys
+
+    def _get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict]) -> set:
+        cache = self.__dict__.setdefault("_possible_keys_cache", {})
+        longest = cache.get(id(lookup))
+        if longest is None:
+            longest = cache[id(lookup)] = max((len(self._rule_key_to_state(key)) for key in lookup), default=0)
+        recent = states[-longest:] if longest else []
+        # the matching rules depend on the last `longest` states only, and few
+        # of those combinations occur: each is worked out once
+        seen = (id(lookup), json.dumps(recent, sort_keys=True, default=list))
+        found = cache.get(seen)
+        if found is None:
+            possible_keys = set(lookup.keys())
+            for i, state in enumerate(reversed(recent)):
+                possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
+            found = frozenset(possible_keys)
+            if len(cache) < 10_000:
+                cache[seen] = found
+        return set(found)
+
+    _get_possible_keys.__wrapped__ = original  # type: ignore[attr-defined]  # for the tests
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[method-assign]
+    rasa.core.policies.rule_policy.copy = _DebugLogCopy("rasa.core.policies.rule_policy")  # type: ignore[assignment]
+
+
+def _recent_events(events: List[Any], states_needed: int) -> Optional[List[Any]]:
+    """The tail of `events` (a tracker's applied events) from which a tracker's
+    last `states_needed` states come out the same, after the tail's first
+    state, which is dropped; None when the tail would be the whole.
+
+    A state (Rasa's `Domain.get_active_state`, without featurised slots or
+    loops) is the latest user message and the latest action before an
+    action, or at the end. The earliest state needed is the one before the
+    (states_needed - 1)-th last action: the tail starts at the action before
+    that one, or earlier at the user message that state shows."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    actions = [i for i, event in enumerate(events) if isinstance(event, ActionExecuted)]
+    first_needed = len(actions) - (states_needed - 1)  # index into `actions`
+    if states_needed < 1 or first_needed < 2:
+        return None
+    before = actions[first_needed] if first_needed < len(actions) else len(events)
+    start = actions[first_needed - 1]
+    users = [i for i in range(before - 1, -1, -1) if isinstance(events[i], UserUttered)][:1]
+    if users:
+        start = min(start, users[0])
+    return events[start:] if start > 0 else None
+
+
+def _featurise_only_the_states_rules_can_see() -> None:
+    from rasa.core.policies.rule_policy import RULES, RulePolicy
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = RulePolicy._prediction_states
+
+    def _prediction_states(
+        self: RulePolicy,
+        tracker: DialogueStateTracker,
+        domain: Any,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+    ) -> List[Dict]:
+        cache = self.__dict__.setdefault("_states_needed", {})
+        needed = cache.get(id(domain))
+        if needed is None:
+            # with forms (loops) or featurised slots, earlier turns shape later states
+            history_matters = bool(domain.form_names) or any(slot.influence_conversation for slot in domain.slots)
+            longest = max((len(self._rule_key_to_state(key)) for key in self.lookup.get(RULES, {})), default=0)
+            needed = cache[id(domain)] = 0 if history_matters else longest
+        recent = _recent_events(list(tracker.applied_events()), needed) if needed else None
+        if recent is None:
+            return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+        short = DialogueStateTracker.from_events(tracker.sender_id, recent, slots=list(tracker.slots.values()))
+        return original(self, short, domain, use_text_for_last_user_input, rule_only_data)[1:]
+
+    _prediction_states.__wrapped__ = original  # type: ignore[attr-defined]  # for the tests
+    RulePolicy._prediction_states = _prediction_states  # type: ignore[method-assign]

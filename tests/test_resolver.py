@@ -462,6 +462,65 @@ def resolver(runtime) -> Resolver:
             "red flags after treatment",
             ("when_to_seek_help", "warning_signs"),
         ),
+        # a subject with no warning signs of its own: when to get help
+        (
+            "ask_seek_help",
+            [("skin_condition", "active_acne")],
+            "how long before I get a slow-healing spot checked after needling",
+            ("when_to_seek_help", "warning_signs"),
+        ),
+        # what the treatment improves, asked whatever the question type
+        (
+            "ask_symptom",
+            [("skin_condition", "other_scars")],
+            "can collagen induction therapy soften burn scars",
+            ("benefits", GENERAL),
+        ),
+        (
+            "ask_symptom",
+            [("skin_condition", "other_scars")],
+            "could it make my burn scars worse",
+            ("scarring", GENERAL),
+        ),
+        # ... but not next to a condition that decides whether to have it
+        (
+            "ask_suitability",
+            [("skin_condition", "rosacea"), ("skin_condition", "acne_scars")],
+            "is it safe with rosacea if I want to treat acne scars",
+            ("contraindications", GENERAL),
+        ),
+        # the skin as it is before treatment, not a symptom after it
+        (
+            "ask_symptom",
+            [("skin_condition", "sunburn")],
+            "can I get microneedling with windburned cheeks",
+            ("contraindications", GENERAL),
+        ),
+        (
+            "ask_symptom",
+            [("skin_condition", "open_wounds")],
+            "cut on my cheek from shaving, microneedling tomorrow?",
+            ("contraindications", GENERAL),
+        ),
+        (
+            "ask_symptom",
+            [("skin_condition", "open_wounds")],
+            "cut on my cheek since microneedling",
+            ("infection", GENERAL),
+        ),
+        # aftercare for a skin type
+        (
+            "ask_aftercare",
+            [("skin_condition", "active_acne")],
+            "post-microneedling aftercare for oily, acne-prone skin",
+            ("contraindications", GENERAL),
+        ),
+        (
+            "ask_practitioner",
+            [("device", "derma_roller")],
+            "is downtime shorter with a dermaroller than a pen",
+            ("recovery_time", GENERAL),
+        ),
     ],
 )
 def test_question_topics(resolver, intent, entities, text, expected) -> None:
@@ -577,6 +636,11 @@ def test_a_weak_guess_that_finds_no_subject_of_its_type_answers_the_one_named(re
         ("out_of_scope", [("side_effect", "redness")], "how to treat a sunburn from the beach", 0.7),
         # ... or names only what the treatment improves (sessions, results)
         ("out_of_scope", [("skin_condition", "acne_scars")], "how many microneedling sessions for acne scars", 0.6),
+        # products compared, with nothing about the treatment, even when unsure
+        ("ask_aftercare", [("care_item", "makeup"), ("care_item", "makeup")], "bb cream vs cc cream", 0.9),
+        ("nlu_fallback", [("care_item", "actives"), ("care_item", "actives")], "is tretinoin better than retinol", 0.3),
+        # the visit itself
+        ("ask_aftercare", [("off_topic", "appointment_logistics")], "what should I wear to my appointment", 0.9),
     ],
 )
 def test_out_of_scope(resolver, intent, entities, text, confidence) -> None:
@@ -708,6 +772,26 @@ def test_a_kind_of_microneedling_gives_way_to_what_the_articles_cover_with_a_cav
     # what is not a kind of microneedling is not answered beside a care item
     scalp = understood("ask_aftercare", [("care_item", "washing"), ("off_topic", "unrelated_body_topic")], "scalp wash")
     assert resolver.decide(scalp).kind == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("infection after dermapen or dermaroller treatment, who is most at risk?", "answer"),
+        ("dermapen vs dermaroller, which is safer?", "out_of_scope"),
+        ("is a dermapen just an electric version of a dermaroller?", "out_of_scope"),
+    ],
+)
+def test_two_devices_are_declined_only_when_compared(resolver, text, kind) -> None:
+    entities = [("side_effect", "infection"), ("device", "dermapen"), ("device", "derma_roller")]
+    decision = resolver.decide(understood("ask_symptom", entities if "infection" in text else entities[1:], text))
+    assert decision.kind == kind
+
+
+def test_products_compared_after_treatment_are_answered(resolver) -> None:
+    text = "vaseline vs aquaphor after microneedling"
+    decision = resolver.decide(understood("ask_aftercare", [("care_item", "moisturiser")] * 2, text))
+    assert (decision.kind, decision.topic) == ("answer", "aftercare")
 
 
 def test_one_device_is_not_a_subject(resolver) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
@@ -78,17 +79,18 @@ def test_event_types_resolve_as_before() -> None:
     assert Event.resolve_by_type("topic") is None
 
 
-def test_debug_log_copies_only_when_debugging() -> None:
-    import rasa.core.processor
+@pytest.mark.parametrize("module", ["rasa.core.processor", "rasa.core.policies.rule_policy"])
+def test_debug_log_copies_only_when_debugging(module) -> None:
+    import importlib
 
     value = {"a": [1]}
-    logger = logging.getLogger("rasa.core.processor")
+    logger = logging.getLogger(module)
     level = logger.level
     try:
         logger.setLevel(logging.INFO)
-        assert rasa.core.processor.copy.deepcopy(value) is value
+        assert importlib.import_module(module).copy.deepcopy(value) is value
         logger.setLevel(logging.DEBUG)
-        copied = rasa.core.processor.copy.deepcopy(value)
+        copied = importlib.import_module(module).copy.deepcopy(value)
         assert copied == value and copied is not value
     finally:
         logger.setLevel(level)
@@ -132,3 +134,66 @@ def test_action_replies_are_judged_as_rasa_judges_them(reply) -> None:
     except ValidationError:
         we_say = False
     assert we_say == rasa_says
+
+
+def test_the_domain_is_empty_only_when_it_is(domain) -> None:
+    assert not domain.is_empty() and not domain.is_empty()  # the second answer is the remembered one
+    assert Domain.empty().is_empty()
+
+
+def test_rule_matching_stops_after_the_longest_rule_with_the_same_result(domain) -> None:
+    import json
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)  # rule matching needs no trained state
+    rasa_walk = RulePolicy._get_possible_keys.__wrapped__
+    histories = [domain.states_for_tracker_history(tracker_with(domain, turns)) for turns in range(1, 5)]
+    # rules as RulePolicy stores them: the last 1-4 states of real conversations,
+    # from the conversation's start ("{}", no previous action) or not
+    lookup = {json.dumps(states[-length:]): "action" for states in histories for length in range(1, 5)}
+    lookup[json.dumps([{}, {"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}])] = "x"
+    assert max(len(json.loads(key)) for key in lookup) == 4
+    for states in histories:
+        for end in range(1, len(states) + 1):
+            expected = rasa_walk(policy, lookup, states[:end])
+            assert policy._get_possible_keys(lookup, states[:end]) == expected
+    assert any(rasa_walk(policy, lookup, states) for states in histories)  # some rules do match
+
+
+def conversation_prefixes(domain: Domain):
+    """Every prefix of real-shaped conversations: answers, small talk, a red
+    flag, a new session, slots; each prefix as a tracker."""
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    for i, (intent, action) in enumerate(
+        [("ask_duration", "action_answer"), ("greet", "utter_greet"), ("report_red_flag", "action_answer")] * 2
+    ):
+        events += [
+            UserUttered(f"message {i}", {"name": intent, "confidence": 1.0}),
+            ActionExecuted(action),
+            SlotSet("focus_topic", "redness"),
+            ActionExecuted("action_listen"),
+        ]
+        if i == 3:
+            events += [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    for end in range(1, len(events) + 1):
+        yield DialogueStateTracker.from_events("patient", events[:end], slots=domain.slots)
+
+
+@pytest.mark.parametrize("longest", [1, 2, 3])
+def test_rules_see_the_same_latest_states_from_the_latest_turns(domain, longest) -> None:
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.core.policies.rule_policy import RULES, RulePolicy
+
+    policy = RulePolicy.__new__(RulePolicy)  # featurising needs no trained state
+    policy._Policy__featurizer = MaxHistoryTrackerFeaturizer(None, max_history=None)  # RulePolicy's own
+    rule = [{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}] * longest
+    policy.lookup = {RULES: {json.dumps(rule): "utter_greet"}}
+    all_states = RulePolicy._prediction_states.__wrapped__
+    shortened = 0
+    for tracker in conversation_prefixes(domain):
+        expected = all_states(policy, tracker, domain)
+        got = policy._prediction_states(tracker, domain)
+        assert got[-longest:] == expected[-longest:] and len(got) >= min(longest, len(expected))
+        shortened += len(got) < len(expected)
+    assert shortened > 10  # the shortcut was taken

@@ -74,6 +74,12 @@ THRESHOLDS = {
     # written blind against the code after round 28: arrived at 83.5% right /
     # 12.8% wrong
     "probe29_questions.jsonl": (0.82, 0.15),
+    # written blind against the code after round 29 (30: clinic-page
+    # headings, 31: clinic and health-site FAQ edges, 32: search-box and forum
+    # lower case): arrived at 85% / 13%, 82% / 14% and 79% / 16%
+    "probe30_questions.jsonl": (0.92, 0.07),
+    "probe31_questions.jsonl": (0.85, 0.10),
+    "probe32_questions.jsonl": (0.88, 0.09),
 }
 
 
