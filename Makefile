@@ -63,6 +63,8 @@ eval: train
 	  tests/data/probe27_questions.jsonl tests/data/probe28_questions.jsonl \
 	  tests/data/probe29_questions.jsonl tests/data/probe30_questions.jsonl \
 	  tests/data/probe31_questions.jsonl tests/data/probe32_questions.jsonl \
+	  tests/data/probe33_questions.jsonl tests/data/probe34_questions.jsonl \
+	  tests/data/probe35_questions.jsonl \
 	  tests/data/safety_questions.jsonl
 
 # Speed, memory and understanding against Rasa's default config, measured in

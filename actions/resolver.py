@@ -196,6 +196,7 @@ _BEFORE_STATE = re.compile(
 
 # "is a dermapen just an electric version of a dermaroller?" compares them too
 _LIKENS = re.compile(r"\b(?:version of|same as|same thing|instead of|better|safer|which)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|me|my|mine)\b", re.IGNORECASE)
 # "aftercare for oily, acne-prone skin": a skin type, not something that happened
 _CARE_FOR_SKIN_TYPE = re.compile(r"\b(?:aftercare|care|routine|products?) for\b", re.IGNORECASE)
 
@@ -471,6 +472,19 @@ class Resolver:
             sun_item = self.store.lexicon_entry(subject.entity, subject.value)
             if sun_item is not None and sun_item.topic == "aftercare":
                 subject = self._subject(u.entities, ("side_effect",)) or subject
+        if (
+            subject is not None
+            and intent == "ask_cause"
+            and subject.entity == "skin_condition"
+            and u.focus_topic is None
+            and not any(
+                p.search(u.text) for p in (_MENTIONS_TREATMENT, _AFTER_TREATMENT, _BEFORE_TREATMENT, _FIRST_PERSON)
+            )
+        ):
+            # "what causes enlarged pores?", "what causes acne in adults?": the
+            # condition itself, which the articles do not explain (not "why is
+            # my skin bumpy?", which a patient asks about their skin now)
+            return Decision("out_of_scope")
         if subject is not None:
             entry = self.store.lexicon_entry(subject.entity, subject.value)
             special = self._special_reading(intent, u, subject, aspect, risk_worded)

@@ -54,6 +54,9 @@ QUESTION_SETS = (
     ("probe30_questions.jsonl", "probe 30"),
     ("probe31_questions.jsonl", "probe 31"),
     ("probe32_questions.jsonl", "probe 32"),
+    ("probe33_questions.jsonl", "probe 33"),
+    ("probe34_questions.jsonl", "probe 34"),
+    ("probe35_questions.jsonl", "probe 35"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -641,6 +641,8 @@ def test_a_weak_guess_that_finds_no_subject_of_its_type_answers_the_one_named(re
         ("nlu_fallback", [("care_item", "actives"), ("care_item", "actives")], "is tretinoin better than retinol", 0.3),
         # the visit itself
         ("ask_aftercare", [("off_topic", "appointment_logistics")], "what should I wear to my appointment", 0.9),
+        # the condition itself, not the treatment
+        ("ask_cause", [("skin_condition", "active_acne")], "what causes acne in adults", 0.9),
     ],
 )
 def test_out_of_scope(resolver, intent, entities, text, confidence) -> None:
@@ -786,6 +788,21 @@ def test_two_devices_are_declined_only_when_compared(resolver, text, kind) -> No
     entities = [("side_effect", "infection"), ("device", "dermapen"), ("device", "derma_roller")]
     decision = resolver.decide(understood("ask_symptom", entities if "infection" in text else entities[1:], text))
     assert decision.kind == kind
+
+
+def test_the_cause_of_a_condition_after_treatment_is_answered(resolver) -> None:
+    decision = resolver.decide(
+        understood("ask_cause", [("skin_condition", "active_acne")], "what causes acne after microneedling")
+    )
+    assert (decision.kind, decision.topic) == ("answer", "side_effects_overview")
+
+
+def test_the_scalp_gives_way_to_a_care_item_with_a_caveat(resolver) -> None:
+    entities = [("off_topic", "scalp"), ("care_item", "sunscreen")]
+    decision = resolver.decide(understood("ask_sun", entities, "sun protection after scalp microneedling"))
+    assert (decision.kind, decision.topic) == ("answer", "sun_protection") and decision.aside is not None
+    alone = resolver.decide(understood("ask_benefits", [("off_topic", "scalp")], "does scalp microneedling work"))
+    assert alone.kind == "out_of_scope"
 
 
 def test_products_compared_after_treatment_are_answered(resolver) -> None:

@@ -80,6 +80,12 @@ THRESHOLDS = {
     "probe30_questions.jsonl": (0.92, 0.07),
     "probe31_questions.jsonl": (0.85, 0.10),
     "probe32_questions.jsonl": (0.88, 0.09),
+    # written blind against the code after round 30 (33: clinic-page headings
+    # over all topics, 34: patients' chat messages, 35: "people also ask" and
+    # forum titles on risks): arrived at 84% / 13%, 84% / 9% and 84% / 11%
+    "probe33_questions.jsonl": (0.86, 0.10),
+    "probe34_questions.jsonl": (0.86, 0.08),
+    "probe35_questions.jsonl": (0.85, 0.10),
 }
 
 
