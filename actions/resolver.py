@@ -104,7 +104,8 @@ _ASKS_IF_ALLERGIC = re.compile(
     # "could I react to the glide serum?" (a product: not "react to sunlight")
     r"|\ball?erg(?:ic|y) to\b"
     r"|\breact(?:ion|ed|s|ing)? (?:badly )?to (?:the |a |an |any |their |your |my )?(?:\w+ ){0,2}"
-    r"(?:serums?|creams?|products?|numbing|an?a?esthetics?|lidocaine|gels?|ingredients?|needles?|nickel|metal)\b",
+    r"(?:serums?|creams?|products?|numbing|an?a?esthetics?|lidocaine|gels?|ingredients?|needles?|nickel|metal"
+    r"|gloves?|latex)\b",
     re.IGNORECASE,
 )
 # "Is a warm, tender spot a sign of infection?": the sign's cause is the

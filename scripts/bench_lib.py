@@ -57,6 +57,9 @@ QUESTION_SETS = (
     ("probe33_questions.jsonl", "probe 33"),
     ("probe34_questions.jsonl", "probe 34"),
     ("probe35_questions.jsonl", "probe 35"),
+    ("probe36_questions.jsonl", "probe 36"),
+    ("probe37_questions.jsonl", "probe 37"),
+    ("probe38_questions.jsonl", "probe 38"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

@@ -253,6 +253,10 @@ def asked(text: str, rules: Dict[str, Any]) -> List[Tuple[str, bool]]:
         ("there's pus coming out, is it normal", [("infection_signs", False)]),
         ("pus??", [("infection_signs", False)]),
         ("are blisters normal after microneedling?", [("blisters", True)]),
+        # whether a sign is a red flag, or needs checking, asked in general
+        ("Is pus after microneedling a red flag?", [("infection_signs", True)]),
+        ("Should a bruise that spreads after microneedling be checked by a doctor?", [("worsening_symptoms", True)]),
+        ("my bruise is spreading, should it be checked?", [("worsening_symptoms", False)]),
         # asking what a symptom is, in a report: answered from the topic
         ("My face is itchy after microneedling, is that an allergic reaction?", [("allergic_signs", True)]),
         ("my skin is red and warm, is it infected?", [("infection_signs", True)]),

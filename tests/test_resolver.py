@@ -798,10 +798,12 @@ def test_the_cause_of_a_condition_after_treatment_is_answered(resolver) -> None:
 
 
 def test_the_scalp_gives_way_to_a_care_item_with_a_caveat(resolver) -> None:
-    entities = [("off_topic", "scalp"), ("care_item", "sunscreen")]
+    entities = [("off_topic", "scalp_and_body"), ("care_item", "sunscreen")]
     decision = resolver.decide(understood("ask_sun", entities, "sun protection after scalp microneedling"))
     assert (decision.kind, decision.topic) == ("answer", "sun_protection") and decision.aside is not None
-    alone = resolver.decide(understood("ask_benefits", [("off_topic", "scalp")], "does scalp microneedling work"))
+    alone = resolver.decide(
+        understood("ask_benefits", [("off_topic", "scalp_and_body")], "does scalp microneedling work")
+    )
     assert alone.kind == "out_of_scope"
 
 

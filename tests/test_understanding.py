@@ -86,6 +86,12 @@ THRESHOLDS = {
     "probe33_questions.jsonl": (0.86, 0.10),
     "probe34_questions.jsonl": (0.86, 0.08),
     "probe35_questions.jsonl": (0.85, 0.10),
+    # written blind against the code after round 31 (36: clinic blog headings,
+    # 37: "people also ask" per side effect, 38: suitability and aftercare FAQ):
+    # arrived at 81% / 8%, 83% / 10% and 85% / 7%
+    "probe36_questions.jsonl": (0.84, 0.06),
+    "probe37_questions.jsonl": (0.84, 0.10),
+    "probe38_questions.jsonl": (0.87, 0.07),
 }
 
 
