@@ -66,6 +66,8 @@ eval: train
 	  tests/data/probe33_questions.jsonl tests/data/probe34_questions.jsonl \
 	  tests/data/probe35_questions.jsonl tests/data/probe36_questions.jsonl \
 	  tests/data/probe37_questions.jsonl tests/data/probe38_questions.jsonl \
+	  tests/data/probe39_questions.jsonl tests/data/probe40_questions.jsonl \
+	  tests/data/probe41_questions.jsonl \
 	  tests/data/safety_questions.jsonl
 
 # Speed, memory and understanding against Rasa's default config, measured in

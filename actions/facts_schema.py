@@ -167,6 +167,10 @@ class LexiconEntry(_Strict):
     # A kind of microneedling the articles do not describe ("RF microneedling"):
     # beside a care item too, it gives way, and the answer says this first.
     caveat: Optional[str] = None
+    # A place the treatment is done that the articles do not describe (the
+    # scalp, the body): a general question about its risks ("what can go
+    # wrong with microneedling on the scalp?") is answered, with the caveat.
+    general_risks_apply: bool = False
 
     @validator("value")
     def _value_shape(cls, value: str) -> str:

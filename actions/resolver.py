@@ -176,7 +176,12 @@ _RISK_INTENTS = ("ask_safety", "ask_go_wrong", "ask_side_effects")
 
 # Wording that makes what the treatment improves a risk even in a question
 # about improvements: "can it make my acne scars worse?"
-_WORSE = re.compile(r"\b(worse|worsen\w*|deeper|more (?:visible|noticeable|obvious))\b", re.IGNORECASE)
+_WORSE = re.compile(r"\b(worse|worsen\w*|deeper|thicker|more (?:visible|noticeable|obvious))\b", re.IGNORECASE)
+# "what happens if they go too deep?": what can go wrong
+_TOO_FAR = re.compile(r"\b(?:too (?:deep|hard|much|often|aggressive\w*)|overdo\w*|over-do\w*)\b", re.IGNORECASE)
+# general questions about the risks, answered for a place the articles do not
+# describe (lexicon `general_risks_apply`)
+_GENERAL_RISK_INTENTS = ("ask_go_wrong", "ask_side_effects", "ask_safety", "ask_seek_help")
 # "can collagen induction therapy soften burn scars?": what it improves, asked
 # whatever the question type was taken to be
 _IMPROVES = re.compile(
@@ -535,6 +540,8 @@ class Resolver:
         if u.focus_topic and intent in _FOCUS_INTENTS:
             if default_topic is None or _REFERS_BACK.search(u.text):
                 return Decision("answer", topic=u.focus_topic, aspect=aspect)
+        if intent == "ask_what_is" and _TOO_FAR.search(u.text):
+            return Decision("answer", topic="can_it_go_wrong", aspect=GENERAL)
         if intent == "ask_cause" and not u.focus_topic:
             if _WHY_CALLED.search(u.text):
                 return Decision("answer", topic="what_is_microneedling", aspect=GENERAL)
@@ -783,6 +790,8 @@ class Resolver:
         entry = self.store.lexicon_entry(off_topic.entity, off_topic.value)
         if entry is None or not entry.declined_alone or _COMPARES.search(u.text):
             return False
+        if entry.general_risks_apply and u.intent in _GENERAL_RISK_INTENTS:
+            return True
         return any(
             (other := self.store.lexicon_entry(e.entity, e.value)) is not None
             and other.topic is not None

@@ -60,6 +60,9 @@ QUESTION_SETS = (
     ("probe36_questions.jsonl", "probe 36"),
     ("probe37_questions.jsonl", "probe 37"),
     ("probe38_questions.jsonl", "probe 38"),
+    ("probe39_questions.jsonl", "probe 39"),
+    ("probe40_questions.jsonl", "probe 40"),
+    ("probe41_questions.jsonl", "probe 41"),
 )
 
 # Targets on a 2-core machine (issue 5). Reported against, never asserted.

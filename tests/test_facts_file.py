@@ -421,9 +421,10 @@ REQUIRED_LEXICON = {
     ("care_item", "numbing_cream"): ("pain_discomfort", True),
 }
 
-# products the articles say some people react to: a skin reaction next to
-# them is about allergic reactions
-REACTED_TO = {"numbing_cream", "patch_test"}
+# products the articles say some people react to ("the numbing creams or other
+# topical agents used during the procedure", a mask the clinic puts on among
+# them): a skin reaction next to them is about allergic reactions
+REACTED_TO = {"numbing_cream", "patch_test", "skincare_masks"}
 
 
 # Words that would fire on ordinary sentences about microneedling.

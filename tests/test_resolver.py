@@ -807,6 +807,18 @@ def test_the_scalp_gives_way_to_a_care_item_with_a_caveat(resolver) -> None:
     assert alone.kind == "out_of_scope"
 
 
+@pytest.mark.parametrize("intent", ["ask_go_wrong", "ask_side_effects", "ask_safety", "ask_seek_help"])
+def test_general_risks_of_a_place_the_articles_do_not_describe_are_answered(resolver, intent) -> None:
+    text = "what can go wrong with microneedling on the scalp"
+    decision = resolver.decide(understood(intent, [("off_topic", "scalp_and_body")], text))
+    assert decision.kind == "answer" and decision.aside is not None
+
+
+def test_going_too_far_is_what_can_go_wrong(resolver) -> None:
+    decision = resolver.decide(understood("ask_what_is", [], "what happens if they go too deep around the eyes"))
+    assert (decision.kind, decision.topic) == ("answer", "can_it_go_wrong")
+
+
 def test_products_compared_after_treatment_are_answered(resolver) -> None:
     text = "vaseline vs aquaphor after microneedling"
     decision = resolver.decide(understood("ask_aftercare", [("care_item", "moisturiser")] * 2, text))

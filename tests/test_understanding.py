@@ -92,6 +92,13 @@ THRESHOLDS = {
     "probe36_questions.jsonl": (0.84, 0.06),
     "probe37_questions.jsonl": (0.84, 0.10),
     "probe38_questions.jsonl": (0.87, 0.07),
+    # written blind against the code after round 32 (39: web FAQ headings as
+    # the dev set was built, 40: short chat-bubble messages, 41: side effects
+    # with a time, a place or a lay description): arrived at 91% / 9%, 83% / 7%
+    # and 73% / 17%
+    "probe39_questions.jsonl": (0.91, 0.08),
+    "probe40_questions.jsonl": (0.86, 0.05),
+    "probe41_questions.jsonl": (0.80, 0.11),
 }
 
 
