@@ -19,6 +19,8 @@ URGENT = [
     ("I have hives, can numbing cream cause that?", "allergic_signs"),
     ("my eyes are swollen shut", "allergic_signs"),
     ("I think I'm having an allergic reaction", "allergic_signs"),
+    ("my face has hives a lot of them", "allergic_signs"),
+    ("my cheek has gone greyish and cold", "skin_colour_change"),
     ("there is pus coming out of my cheek", "infection_signs"),
     ("puss and crusty yellow bits on my chin", "infection_signs"),
     ("is it normal to have pus", "infection_signs"),
