@@ -340,6 +340,14 @@ def _remember_whether_the_domain_is_empty() -> None:
     Domain.is_empty = is_empty  # type: ignore[method-assign]
 
 
+def _longest_rule(policy: Any, lookup: Dict[Text, Text]) -> int:
+    """How many states the longest rule in `lookup` has (kept per lookup)."""
+    known = policy.__dict__.setdefault("_longest_rule", {})
+    if id(lookup) not in known:
+        known[id(lookup)] = max((len(policy._rule_key_to_state(key)) for key in lookup), default=0)
+    return known[id(lookup)]
+
+
 def _stop_rule_matching_after_the_longest_rule() -> None:
     import json
 
@@ -350,9 +358,7 @@ def _stop_rule_matching_after_the_longest_rule() -> None:
 
     def _get_possible_keys(self: RulePolicy, lookup: Dict[Text, Text], states: List[Dict]) -> set:
         cache = self.__dict__.setdefault("_possible_keys_cache", {})
-        longest = cache.get(id(lookup))
-        if longest is None:
-            longest = cache[id(lookup)] = max((len(self._rule_key_to_state(key)) for key in lookup), default=0)
+        longest = _longest_rule(self, lookup)
         recent = states[-longest:] if longest else []
         # the matching rules depend on the last `longest` states only, and few
         # of those combinations occur: each is worked out once
@@ -414,8 +420,7 @@ def _featurise_only_the_states_rules_can_see() -> None:
         if needed is None:
             # with forms (loops) or featurised slots, earlier turns shape later states
             history_matters = bool(domain.form_names) or any(slot.influence_conversation for slot in domain.slots)
-            longest = max((len(self._rule_key_to_state(key)) for key in self.lookup.get(RULES, {})), default=0)
-            needed = cache[id(domain)] = 0 if history_matters else longest
+            needed = cache[id(domain)] = 0 if history_matters else _longest_rule(self, self.lookup.get(RULES, {}))
         recent = _recent_events(list(tracker.applied_events()), needed) if needed else None
         if recent is None:
             return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
